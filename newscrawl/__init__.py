@@ -1,0 +1,1 @@
+"""newscrawl: a scheduled, incremental Scrapy crawler for www.ecns.cn."""

@@ -1,0 +1,67 @@
+"""Why an item was dropped: one DropItem subclass per reason.
+
+Scrapy counts dropped items in the stats by exception class name
+(``item_dropped_reasons_count/<ClassName>``), so each reason is its own class.
+``outcome`` is what the state records for the story, so that the next run knows
+whether to fetch it again (see ``newscrawl.state.FINAL_OUTCOMES``).
+"""
+
+from __future__ import annotations
+
+from scrapy.exceptions import DropItem
+
+from newscrawl import state
+
+
+class ArticleDrop(DropItem):
+    outcome = state.INVALID
+    log_level = "WARNING"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, log_level=self.log_level)
+
+
+class MissingTitle(ArticleDrop):
+    pass
+
+
+class MissingBody(ArticleDrop):
+    pass
+
+
+class MissingPublished(ArticleDrop):
+    pass
+
+
+class ImpossibleDate(ArticleDrop):
+    pass
+
+
+class SpamPage(ArticleDrop):
+    outcome = state.SPAM_PAGE
+
+
+class Duplicate(ArticleDrop):
+    """A copy of a story delivered earlier or already in this run."""
+
+    outcome = state.DUPLICATE
+    log_level = "INFO"
+
+
+class DuplicateUrl(Duplicate):
+    pass
+
+
+class DuplicateId(Duplicate):
+    pass
+
+
+class DuplicateContent(Duplicate):
+    pass
+
+
+DUPLICATE_BY_KIND: dict[str, type[Duplicate]] = {
+    "url": DuplicateUrl,
+    "id": DuplicateId,
+    "content": DuplicateContent,
+}

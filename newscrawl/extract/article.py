@@ -1,0 +1,80 @@
+"""The raw fields of an article page, as the page prints them.
+
+``extract_article`` reads a page and returns strings and blocks; it does not
+normalize or validate (the loader and the pipelines do). It is pure: the same
+page gives the same result, which is what the fixture tests pin.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from parsel import Selector
+
+from newscrawl.extract.body import extract_blocks
+from newscrawl.items import Block
+from newscrawl.normalize import SITE_TIME_RE, normalize_space, parse_editor
+
+TITLE_XPATHS = (
+    "//h1[@id='contitle' or contains(concat(' ', normalize-space(@class), ' '), ' contitle ')]",
+    "//meta[@name='twitter:title']/@content",
+    "//head/title",
+)
+PUBLISH_COMMENT_RE = re.compile(r"publish at\s+(\d{4}-\d{1,2}-\d{1,2}[\d: ]*?)\s*-->")
+BODY_CONTAINER_XPATH = (
+    "//div[@id='yanse'] | //div[contains(concat(' ', normalize-space(@class), ' '), ' content ')]"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RawArticle:
+    titles: tuple[str, ...]  # candidates, best first: h1, twitter:title, <title>
+    time_raw: str | None  # "2025-01-10 16:52:22" from div.downinfo, if printed
+    publish_comment_raw: str | None  # from <!--publish at …--> in the head
+    source_raw: str | None  # the source span's text ("" when the span is empty)
+    editor_raw: str | None  # the editor span's text ("Editor  : Li Yan")
+    blocks: tuple[Block, ...]
+    has_body_container: bool
+
+
+def _info_spans(selector: Selector) -> tuple[str | None, str | None, str | None]:
+    """Time, source and editor from the spans of ``div.downinfo``.
+
+    The spans come in the order time, source, editor, app link, but a page may
+    lack the time or the editor, so each span is recognized by its content;
+    the source is the first span that is none of the others.
+    """
+    time_raw = source_raw = editor_raw = None
+    for span in selector.xpath("//div[contains(@class, 'downinfo')]/span"):
+        text = normalize_space(span.xpath("string()").get())
+        if time_raw is None and SITE_TIME_RE.fullmatch(text):
+            time_raw = text
+        elif editor_raw is None and parse_editor(text) is not None:
+            editor_raw = text
+        elif "app download" in text.lower() or "editor" in text.lower():
+            continue
+        elif source_raw is None:
+            source_raw = text
+    return time_raw, source_raw, editor_raw
+
+
+def extract_article(selector: Selector, url: str) -> RawArticle:
+    titles = tuple(
+        text
+        for xpath in TITLE_XPATHS
+        if (text := normalize_space(selector.xpath(f"string({xpath})").get()))
+    )
+    time_raw, source_raw, editor_raw = _info_spans(selector)
+    comment = selector.xpath("//head/comment()").re_first(PUBLISH_COMMENT_RE)
+    containers = selector.xpath(BODY_CONTAINER_XPATH)
+    blocks = extract_blocks(containers[0].root, url) if containers else []
+    return RawArticle(
+        titles=titles,
+        time_raw=time_raw,
+        publish_comment_raw=normalize_space(comment) or None,
+        source_raw=source_raw,
+        editor_raw=editor_raw,
+        blocks=tuple(blocks),
+        has_body_container=bool(containers),
+    )

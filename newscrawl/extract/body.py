@@ -1,0 +1,152 @@
+"""The body container (``div#yanse``) as an ordered list of blocks, and the
+body text and photos composed back from the blocks that are kept.
+
+Blocks keep what the spam detector needs (links, inherited inline styles,
+images) beside their text, so spam is judged per block before anything is
+joined. Only what precedes the ``<!--正文分页结束-->`` comment belongs to the
+article: the share-button paragraph and anything injected after it do not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from newscrawl.items import Block, Link
+from newscrawl.normalize import normalize_space
+
+BODY_END_MARK = "正文分页结束"
+
+# Elements whose text forms a block of its own; inline elements belong to the
+# block that contains them.
+BLOCK_TAGS = frozenset(
+    {
+        "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+        "section", "article", "center", "table", "tr", "td", "th", "dl", "dt", "dd",
+        "figure", "figcaption", "pre", "form",
+    }
+)  # fmt: skip
+SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "object", "video"})
+
+# A caption ends in a parenthesised credit: "(Photo/Xinhua)",
+# "(XUE WEI/FOREIGN MINISTRY)", "(Photo: China News Service/ Ke Ning)".
+CAPTION_CREDIT_RE = re.compile(r"\((?:[^()]*/[^()]*|\s*photo\b[^()]*)\)\s*$", re.IGNORECASE)
+SOCIAL_HOST_RE = re.compile(r"(?:^|\.)(?:facebook\.com|twitter\.com|x\.com|weibo\.com)$")
+
+
+def _is_comment(node: etree._Element) -> bool:
+    return isinstance(node, etree._Comment)
+
+
+class _BlockBuilder:
+    """Collects one block's own text, links and images, skipping nested blocks."""
+
+    def __init__(self, page_url: str) -> None:
+        self.page_url = page_url
+        self.parts: list[str] = []
+        self.links: list[Link] = []
+        self.images: list[str] = []
+
+    def visit(self, el: etree._Element, in_social_link: bool = False) -> None:
+        if el.text:
+            self.parts.append(el.text)
+        for child in el:
+            if not (_is_comment(child) or isinstance(child, etree._ProcessingInstruction)):
+                tag = child.tag if isinstance(child.tag, str) else ""
+                if tag in BLOCK_TAGS or tag in SKIP_TAGS:
+                    pass  # a nested block is a block of its own
+                elif tag == "br":
+                    self.parts.append(" ")
+                elif tag == "a":
+                    self._visit_link(child, in_social_link)
+                elif tag == "img":
+                    self._add_image(child, in_social_link)
+                else:
+                    self.visit(child, in_social_link)
+            if child.tail:
+                self.parts.append(child.tail)
+
+    def _visit_link(self, a: etree._Element, in_social_link: bool) -> None:
+        href = urljoin(self.page_url, (a.get("href") or "").strip())
+        start = len(self.parts)
+        social = in_social_link or _is_social(href)
+        self.visit(a, social)
+        self.links.append(Link(href=href, text=normalize_space("".join(self.parts[start:]))))
+
+    def _add_image(self, img: etree._Element, in_social_link: bool) -> None:
+        src = (img.get("src") or "").strip()
+        # Share buttons and banners are images inside links to social sites.
+        if src and not in_social_link and not src.startswith("data:"):
+            self.images.append(urljoin(self.page_url, src))
+
+    def block(self, style: str) -> Block:
+        return Block(
+            text=normalize_space("".join(self.parts)),
+            links=tuple(self.links),
+            style=style,
+            images=tuple(self.images),
+        )
+
+
+def _is_social(href: str) -> bool:
+    host = re.sub(r"^[a-z]+://", "", href.lower()).split("/", 1)[0]
+    return bool(SOCIAL_HOST_RE.search(host))
+
+
+def _inherited_style(el: etree._Element, container: etree._Element) -> str:
+    styles = []
+    node: etree._Element | None = el
+    while node is not None:
+        style = (node.get("style") or "").strip()
+        if style:
+            styles.append(style)
+        if node is container:
+            break
+        node = node.getparent()
+    return ";".join(reversed(styles))
+
+
+def extract_blocks(container: etree._Element, page_url: str) -> list[Block]:
+    """The blocks of the body container in document order, up to the body's end
+    comment; blocks with neither text nor images are left out."""
+    blocks = []
+    for node in container.iter():
+        if _is_comment(node):
+            if BODY_END_MARK in (node.text or ""):
+                break
+            continue
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if node is not container and tag not in BLOCK_TAGS:
+            continue
+        if any(a.tag in SKIP_TAGS for a in node.iterancestors()):
+            continue
+        builder = _BlockBuilder(page_url)
+        builder.visit(node)
+        block = builder.block(_inherited_style(node, container))
+        if block.text or block.images:
+            blocks.append(block)
+    return blocks
+
+
+def compose_body(blocks: Sequence[Block]) -> tuple[str, list[dict[str, str | None]]]:
+    """The body text (paragraphs joined by a blank line) and the photos with
+    their captions, from the blocks kept.
+
+    A photo's caption is the text of its own block, or else the block right
+    after it when that block ends in a credit such as ``(Photo/Xinhua)``.
+    """
+    paragraphs = [b.text for b in blocks if b.text]
+    images: list[dict[str, str | None]] = []
+    for i, block in enumerate(blocks):
+        if not block.images:
+            continue
+        caption = block.text or None
+        if caption is None and i + 1 < len(blocks):
+            following = blocks[i + 1]
+            if following.text and not following.images and CAPTION_CREDIT_RE.search(following.text):
+                caption = following.text
+        images.extend({"url": src, "caption": caption} for src in block.images)
+    return "\n\n".join(paragraphs), images

@@ -1,0 +1,67 @@
+"""The item loader: raw page strings in, normalized item fields out.
+
+Extraction (``newscrawl.extract``) decides where a value is on the page; the
+processors here decide what it becomes. ``load_article`` is the one place an
+``ArticleItem`` is built from a ``RawArticle``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from itemloaders.processors import Identity, MapCompose, TakeFirst
+from scrapy.loader import ItemLoader
+
+from newscrawl.extract import RawArticle
+from newscrawl.items import ArticleItem
+from newscrawl.normalize import (
+    none_if_empty,
+    normalize_space,
+    parse_editor,
+    parse_site_datetime,
+)
+from newscrawl.urls import article_id, section_slug
+
+
+class ArticleLoader(ItemLoader):
+    default_item_class = ArticleItem
+    default_output_processor = TakeFirst()
+
+    title_in = MapCompose(normalize_space)  # TakeFirst then skips empty candidates
+    published_in = MapCompose(parse_site_datetime)
+    published_raw_in = MapCompose(normalize_space)
+    source_in = MapCompose(none_if_empty)
+    editor_in = MapCompose(parse_editor)
+    body_blocks_out = Identity()
+
+
+def load_article(
+    raw: RawArticle, *, url: str, listing_date: str | None, crawled_at: datetime | None = None
+) -> ArticleItem:
+    """Build the item for the article at canonical ``url``.
+
+    The time comes from the page; when the page prints none, from the listing
+    date that led to it (midnight in the site's zone), and without a listing
+    (a story reached another way) from the ``publish at`` comment in the
+    page's head. A printed time that is
+    not a possible date stays unparsed (``published`` missing,
+    ``published_raw`` kept) so validation drops it instead of guessing.
+    """
+    loader = ArticleLoader()
+    loader.add_value("url", url)
+    loader.add_value("article_id", article_id(url))
+    loader.add_value("section", section_slug(url))
+    loader.add_value("title", list(raw.titles))
+    published_raw = raw.time_raw or listing_date or raw.publish_comment_raw
+    loader.add_value("published_raw", published_raw)
+    loader.add_value("published", published_raw)
+    loader.add_value("source", raw.source_raw)
+    loader.add_value("editor", raw.editor_raw)
+    loader.add_value("body_blocks", list(raw.blocks))
+    loader.add_value("crawled_at", crawled_at or datetime.now(UTC))
+    item = loader.load_item()
+    # Fields the site leaves empty are exported as null, not left out, so every
+    # line has the same keys.
+    for field in ("source", "editor"):
+        item.setdefault(field, None)
+    return item

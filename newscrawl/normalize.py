@@ -1,0 +1,81 @@
+"""Pure normalizers for the fields of an article, used by the item loader.
+
+Each takes the string the page printed and returns the value the item stores,
+or None when the string holds no such value. They never consult the clock: a
+date missing a part is not completed from today (see LESSONS.md).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dateutil import parser as dateparser
+
+SITE_TZ = ZoneInfo("Asia/Shanghai")
+
+# Characters that take space on no screen but break equality: zero-width
+# space/joiners, word joiner, BOM, soft hyphen.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+# A label such as "Editor  : ", "Web Editor: ", "Editor：" (full-width colon).
+_EDITOR_RE = re.compile(r"^(?:web\s+)?editors?\s*[:：]\s*(?P<name>.*)$", re.IGNORECASE)
+# What a name never contains: an address, a link, a timestamp, the app banner.
+_NOT_A_NAME_RE = re.compile(r"@|https?:|www\.|\d{4}-\d{2}-\d{2}|app download", re.IGNORECASE)
+
+# "2025-01-10 16:52:22" as printed in div.downinfo; seconds are sometimes absent.
+SITE_TIME_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
+# "Jan 9, 2025", "Sept 3, 2024" as printed in listings.
+LISTING_DATE_RE = re.compile(r"[A-Za-z]{3,9}\.?\s+\d{1,2},\s*\d{4}")
+
+# A default with no field taken from today: a string missing its year or day
+# fails the completeness check below instead of borrowing the current one.
+_NO_DEFAULT = datetime(1, 1, 1)
+
+
+def normalize_space(text: str | None) -> str:
+    """Collapse every run of whitespace (Unicode spaces, non-breaking spaces,
+    newlines) to one space, drop invisible characters, and trim."""
+    if not text:
+        return ""
+    return " ".join(text.translate(_INVISIBLE).split())
+
+
+def none_if_empty(text: str | None) -> str | None:
+    text = normalize_space(text)
+    return text or None
+
+
+def parse_editor(raw: str | None) -> str | None:
+    """The editor's name from the printed label: ``Editor  : Li Yan`` → ``Li Yan``.
+
+    Returns None when the string is not an editor label or names no one.
+    """
+    text = normalize_space(raw)
+    m = _EDITOR_RE.match(text)
+    if not m:
+        return None
+    name = m.group("name").strip(" :：-")
+    if not name or _NOT_A_NAME_RE.search(name):
+        return None
+    return name
+
+
+def parse_site_datetime(raw: str | None) -> datetime | None:
+    """An aware datetime in the site's zone from a printed time or listing date.
+
+    ``2025-01-10 16:52:22`` → 16:52:22+08:00; ``Jan 9, 2025`` → midnight +08:00.
+    Returns None for strings that are not complete dates, or impossible ones
+    (``2025-02-30``): nothing is filled in from the clock.
+    """
+    text = normalize_space(raw)
+    if not (SITE_TIME_RE.fullmatch(text) or LISTING_DATE_RE.fullmatch(text)):
+        return None
+    try:
+        parsed = dateparser.parse(text, default=_NO_DEFAULT)
+    except (ValueError, OverflowError):
+        return None
+    if parsed is None or parsed.year == _NO_DEFAULT.year:
+        return None
+    return parsed.replace(tzinfo=SITE_TZ)

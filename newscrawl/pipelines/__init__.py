@@ -1,0 +1,15 @@
+"""Item pipelines, one job each, in this order (``ITEM_PIPELINES`` in settings):
+
+1. ``validation.ValidationPipeline`` (100): drop items without a title, a body,
+   or a possible publication date.
+2. ``spam.SpamPipeline`` (200): remove link-spam blocks from the body, compose
+   ``body`` and ``images`` from the blocks kept, drop pages that are spam whole.
+3. ``duplicates.DuplicatesPipeline`` (300): compute ``content_hash``; drop copies
+   of a story delivered earlier or already in this run (same URL, id or text).
+4. ``output.JsonLinesOutputPipeline`` (900): write the run's JSON Lines file as
+   ``.part``, rename it into place at the end, then mark its stories delivered.
+
+Every drop raises a ``newscrawl.drops`` exception: Scrapy counts it under
+``item_dropped_reasons_count/<Reason>`` and the spider records the outcome in
+the state.
+"""

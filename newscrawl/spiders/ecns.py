@@ -1,0 +1,201 @@
+"""``scrapy crawl ecns``: section listings → article pages → items.
+
+The spider pages through each section's listing (``index.shtml``,
+``index_2.shtml``, …) and requests the stories its items link to, in whatever
+section their path lies. It stops paging a section at a 404, an empty page,
+``max_pages``, or a page whose stories are all known from earlier runs. Stories
+a finished run delivered (or found to be copies or spam) are not fetched again.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any, Self
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from newscrawl.drops import ArticleDrop
+from newscrawl.extract import extract_article, extract_listing
+from newscrawl.items import ArticleItem
+from newscrawl.loaders import load_article
+from newscrawl.locations import state_dir
+from newscrawl.state import FINAL_OUTCOMES, INVALID, NOT_FOUND, StateStore
+from newscrawl.urls import (
+    SECTION_PATHS,
+    article_id,
+    canonical_url,
+    listing_page_url,
+    origin_of,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def parse_sections(value: str | None) -> list[str]:
+    if not value:
+        return list(SECTION_PATHS)
+    slugs = [s.strip() for s in value.split(",") if s.strip()]
+    unknown = [s for s in slugs if s not in SECTION_PATHS]
+    if unknown:
+        raise ValueError(
+            f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTION_PATHS)}"
+        )
+    return slugs
+
+
+def new_run_id(spider_name: str) -> str:
+    # Sortable by start time; the suffix keeps two runs started in one second apart.
+    return f"{spider_name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+class EcnsSpider(scrapy.Spider):
+    name = "ecns"
+
+    def __init__(
+        self, sections: str | None = None, max_pages: str | int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.sections = parse_sections(sections)
+        self.max_pages_arg = int(max_pages) if max_pages is not None else None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.base_url = settings.get("ECNS_BASE_URL").rstrip("/")
+        spider.allowed_domains = [origin_of(spider.base_url)[1].split(":")[0]]
+        spider.max_pages = spider.max_pages_arg or settings.getint("ECNS_MAX_PAGES")
+        spider.run_id = new_run_id(spider.name)
+        spider.state = StateStore(state_dir(settings), spider.run_id)
+        discarded = spider.state.start_run()
+        if discarded:
+            logger.warning(
+                "%d stories of an earlier run that did not finish were never delivered; "
+                "this run delivers them.",
+                discarded,
+            )
+        crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for section in self.sections:
+            yield self.listing_request(section, 1)
+
+    def listing_request(self, section: str, page: int) -> scrapy.Request:
+        return scrapy.Request(
+            listing_page_url(self.base_url, SECTION_PATHS[section], page),
+            callback=self.parse_listing,
+            errback=self.listing_failed,
+            cb_kwargs={"section": section, "page": page},
+        )
+
+    def parse_listing(
+        self, response: Response, section: str, page: int
+    ) -> Iterator[scrapy.Request]:
+        stats = self.crawler.stats
+        stats.inc_value("newscrawl/listing_pages")
+        entries = extract_listing(response.selector) if isinstance(response, TextResponse) else []
+        if not entries:
+            logger.info("%s: page %d lists no stories, end of section", section, page)
+            if page == 1:
+                stats.inc_value("newscrawl/empty_sections")
+            return
+        unseen = 0
+        for entry in entries:
+            url = canonical_url(entry.href, self.base_url, response.url)
+            if url is None or article_id(url) is None:
+                stats.inc_value("newscrawl/listing_links_skipped")
+                logger.debug("%s: not a story on this site: %s", response.url, entry.href)
+                continue
+            outcome = self.state.outcome(url)
+            if outcome is None:
+                unseen += 1
+            if outcome in FINAL_OUTCOMES:
+                stats.inc_value("newscrawl/known_stories_skipped")
+                continue
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                cb_kwargs={"listing_date": entry.date_raw},
+            )
+        if unseen == 0:
+            logger.info("%s: page %d holds only known stories, stop paging", section, page)
+        elif page >= self.max_pages:
+            logger.warning("%s: stopped at max_pages=%d", section, self.max_pages)
+            stats.inc_value("newscrawl/max_pages_reached")
+        else:
+            yield self.listing_request(section, page + 1)
+
+    def parse_article(
+        self, response: Response, listing_date: str | None = None
+    ) -> Iterator[ArticleItem]:
+        url = canonical_url(response.url, self.base_url) or response.request.url
+        if not isinstance(response, TextResponse):
+            self.page_failed(url, "not an HTML page")
+            return
+        try:
+            raw = extract_article(response.selector, url)
+        except Exception as exc:  # a malformed page must not end the run
+            logger.exception("Cannot extract %s", url)
+            self.page_failed(url, f"extraction error: {exc!r}")
+            return
+        yield load_article(raw, url=url, listing_date=listing_date)
+
+    def page_failed(self, url: str, reason: str) -> None:
+        self.crawler.stats.inc_value("newscrawl/article_errors")
+        logger.error("Article %s failed: %s", url, reason)
+        self.state.record(url, INVALID, article_id=article_id(url), detail=reason)
+
+    def article_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            self.crawler.stats.inc_value(f"newscrawl/article_http_{status}")
+            logger.warning("Article %s: HTTP %d", request.url, status)
+            if status in (404, 410):
+                self.state.record(request.url, NOT_FOUND, article_id=article_id(request.url))
+            return
+        self.crawler.stats.inc_value("newscrawl/article_errors")
+        logger.error("Article %s not fetched: %s", request.url, failure.getErrorMessage())
+
+    def listing_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        section, page = request.cb_kwargs["section"], request.cb_kwargs["page"]
+        if failure.check(HttpError) and failure.value.response.status == 404:
+            if page == 1:
+                logger.warning("%s: listing %s not found", section, request.url)
+                self.crawler.stats.inc_value("newscrawl/missing_sections")
+            else:
+                logger.info("%s: page %d not found, end of section", section, page)
+            return
+        self.crawler.stats.inc_value("newscrawl/listing_errors")
+        logger.error("%s: listing %s failed: %s", section, request.url, failure.getErrorMessage())
+
+    def item_dropped(self, item: Any, response: Response, exception: Exception) -> None:
+        if isinstance(exception, ArticleDrop):
+            self.state.record(
+                item["url"],
+                exception.outcome,
+                article_id=item.get("article_id"),
+                content_hash=item.get("content_hash"),
+                detail=f"{type(exception).__name__}: {exception}",
+            )
+
+    def spider_closed(self, reason: str) -> None:
+        stats = self.crawler.stats
+        self.state.end_run(
+            reason,
+            items=stats.get_value("item_scraped_count", 0),
+            output=stats.get_value("newscrawl/output_file"),
+        )
+        self.state.close()

@@ -1,0 +1,214 @@
+"""What earlier runs delivered, on disk: the ground an incremental run stands on.
+
+One SQLite file (WAL mode, indexed) in ``NEWSCRAWL_STATE_DIR``. Two tables:
+
+- ``stories``: every story URL a finished run dealt with, and the outcome
+  (``delivered``, ``duplicate``, ``spam_page``, ``invalid``, ``not_found``).
+  A URL in this table is known ground: a listing page holding only known URLs
+  ends the paging of its section.
+- ``pending``: the stories of the running run, claimed by the duplicate stage
+  and marked ``written`` by the output stage. They become ``delivered`` only
+  when the file holding them has been renamed into place
+  (``finish_run``), so a crash loses nothing: the next run discards the dead
+  run's pending rows and delivers those stories again.
+
+Memory does not grow with the number of known stories: every lookup is an
+indexed query.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+DB_NAME = "newscrawl.sqlite3"
+
+DELIVERED = "delivered"
+DUPLICATE = "duplicate"
+SPAM_PAGE = "spam_page"
+INVALID = "invalid"
+NOT_FOUND = "not_found"
+
+# Outcomes after which a story is not fetched again. ``invalid`` and
+# ``not_found`` may be passing faults (a half-published page, a layout change
+# the crawler will be fixed for): those stories are fetched again whenever a
+# listing still leads to them, so none is lost for good.
+FINAL_OUTCOMES = frozenset({DELIVERED, DUPLICATE, SPAM_PAGE})
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS stories (
+    url TEXT PRIMARY KEY,
+    article_id TEXT,
+    content_hash TEXT,
+    outcome TEXT NOT NULL,
+    detail TEXT,
+    run_id TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stories_article_id ON stories(article_id)
+    WHERE outcome = 'delivered';
+CREATE INDEX IF NOT EXISTS stories_content_hash ON stories(content_hash)
+    WHERE outcome = 'delivered';
+CREATE TABLE IF NOT EXISTS pending (
+    run_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    article_id TEXT,
+    content_hash TEXT,
+    written INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, url)
+);
+CREATE INDEX IF NOT EXISTS pending_article_id ON pending(run_id, article_id);
+CREATE INDEX IF NOT EXISTS pending_content_hash ON pending(run_id, content_hash);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    items INTEGER,
+    output TEXT
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A story an item copies: which key matched, and the story it matched."""
+
+    kind: str  # "url", "id" or "content"
+    url: str
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class StateStore:
+    def __init__(self, state_dir: Path | str, run_id: str) -> None:
+        self.path = Path(state_dir) / DB_NAME
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.run_id = run_id
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a power cut may lose the last commits, never
+        # corrupt the file; a lost "delivered" mark only re-delivers.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.executescript(SCHEMA)
+
+    def start_run(self) -> int:
+        """Register this run; drop what dead runs left pending. Returns how many
+        pending stories of dead runs were discarded (they will be delivered again)."""
+        with self.db:
+            stale = self.db.execute(
+                "DELETE FROM pending WHERE run_id != ?", (self.run_id,)
+            ).rowcount
+            self.db.execute(
+                "UPDATE runs SET status = 'crashed' WHERE status = 'running' AND run_id != ?",
+                (self.run_id,),
+            )
+            self.db.execute(
+                "INSERT INTO runs (run_id, started_at, status) VALUES (?, ?, 'running')",
+                (self.run_id, _now()),
+            )
+        return stale
+
+    # -- navigation -----------------------------------------------------------
+
+    def outcome(self, url: str) -> str | None:
+        """The outcome an earlier run recorded for ``url``, or None if unknown."""
+        row = self.db.execute("SELECT outcome FROM stories WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
+
+    # -- duplicates -----------------------------------------------------------
+
+    def find_copy(self, url: str, article_id: str | None, content_hash: str) -> Match | None:
+        """The story, delivered earlier or claimed in this run, that this item copies."""
+        checks = (
+            ("url", "url = ?", url),
+            ("id", "article_id = ?", article_id),
+            ("content", "content_hash = ?", content_hash),
+        )
+        for kind, where, value in checks:
+            if value is None:
+                continue
+            row = (
+                self.db.execute(
+                    f"SELECT url FROM pending WHERE run_id = ? AND {where}", (self.run_id, value)
+                ).fetchone()
+                or self.db.execute(
+                    f"SELECT url FROM stories WHERE outcome = 'delivered' AND {where}", (value,)
+                ).fetchone()
+            )
+            if row:
+                return Match(kind, row[0])
+        return None
+
+    def claim(self, url: str, article_id: str | None, content_hash: str) -> None:
+        """Reserve the story for this run, so later copies in the run match it."""
+        self.db.execute(
+            "INSERT INTO pending (run_id, url, article_id, content_hash) VALUES (?, ?, ?, ?)",
+            (self.run_id, url, article_id, content_hash),
+        )
+
+    def mark_written(self, url: str) -> None:
+        self.db.execute(
+            "UPDATE pending SET written = 1 WHERE run_id = ? AND url = ?", (self.run_id, url)
+        )
+
+    # -- outcomes -------------------------------------------------------------
+
+    def record(
+        self,
+        url: str,
+        outcome: str,
+        *,
+        article_id: str | None = None,
+        content_hash: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Record a story this run will not deliver (a copy, a spam page, an invalid
+        or missing page). A delivered story is never overwritten by a later outcome."""
+        self.db.execute(
+            """INSERT INTO stories (url, article_id, content_hash, outcome, detail, run_id,
+                                    recorded_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(url) DO UPDATE SET
+                   outcome = excluded.outcome, detail = excluded.detail,
+                   run_id = excluded.run_id, recorded_at = excluded.recorded_at
+               WHERE stories.outcome != 'delivered'""",
+            (url, article_id, content_hash, outcome, detail, self.run_id, _now()),
+        )
+
+    def mark_delivered(self) -> int:
+        """Mark this run's written stories delivered. Call only once the file that
+        holds them is in place. Returns how many were marked."""
+        with self.db:
+            delivered = self.db.execute(
+                """INSERT INTO stories (url, article_id, content_hash, outcome, run_id,
+                                        recorded_at)
+                   SELECT url, article_id, content_hash, 'delivered', run_id, ?
+                   FROM pending WHERE run_id = ? AND written = 1
+                   ON CONFLICT(url) DO UPDATE SET
+                       article_id = excluded.article_id, content_hash = excluded.content_hash,
+                       outcome = 'delivered', detail = NULL, run_id = excluded.run_id,
+                       recorded_at = excluded.recorded_at""",
+                (_now(), self.run_id),
+            ).rowcount
+            self.db.execute("DELETE FROM pending WHERE run_id = ?", (self.run_id,))
+        return delivered
+
+    def end_run(self, status: str, items: int, output: str | None) -> None:
+        """Close the run's record. Stories still pending (the run failed before its
+        file was in place) are discarded: the next run delivers them."""
+        with self.db:
+            self.db.execute("DELETE FROM pending WHERE run_id = ?", (self.run_id,))
+            self.db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, items = ?, output = ?"
+                " WHERE run_id = ?",
+                (_now(), status, items, output, self.run_id),
+            )
+
+    def close(self) -> None:
+        self.db.close()

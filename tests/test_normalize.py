@@ -1,0 +1,96 @@
+"""The normalizers behind the loader: whitespace, editor names, timestamps."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newscrawl.normalize import SITE_TZ, normalize_space, parse_editor, parse_site_datetime
+
+UNICODE_SPACES = " \t\n\r\u00a0\u2002\u2003\u2009\u3000\u202f"
+
+
+@given(st.text(alphabet=st.sampled_from(list(UNICODE_SPACES) + list("ab 李\u200b"))))
+def test_normalize_space_leaves_single_ascii_spaces_between_words(text: str) -> None:
+    result = normalize_space(text)
+    assert result == result.strip()
+    assert "  " not in result
+    assert not any(c in result for c in UNICODE_SPACES.replace(" ", "") + "\u200b")
+    assert normalize_space(result) == result
+
+
+@given(st.lists(st.text(alphabet="abcXYZ李", min_size=1), min_size=1, max_size=5))
+def test_normalize_space_keeps_words_and_their_order(words: list[str]) -> None:
+    padded = "\u00a0\n".join(f"  {w}\u3000" for w in words)
+    assert normalize_space(padded) == " ".join(words)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Editor  : Li Yan",
+        "Editor : Li Yan",
+        "Editor:Li Yan",
+        "Editor：Li Yan",
+        "Editor\u00a0: Li Yan",
+        "Web Editor: Li Yan",
+        "\n  Editor  :  Li  Yan \n",
+        "editor: Li Yan",
+    ],
+)
+def test_parse_editor_returns_the_name_only_for_every_known_spelling(raw: str) -> None:
+    assert parse_editor(raw) == "Li Yan"
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "Editor  : ", "ECNS App Download", "Editor: liyan@chinanews.com.cn", "Xinhua"]
+)
+def test_parse_editor_gives_none_when_no_name_is_printed(raw: str) -> None:
+    assert parse_editor(raw) is None
+
+
+names = st.from_regex(r"[A-Z][a-z]{1,8}( [A-Z][a-z]{1,8}){0,2}", fullmatch=True)
+labels = st.sampled_from(["Editor", "Web Editor", "EDITOR"])
+colons = st.sampled_from([":", "：", " :", "  :", "\u00a0:"])
+pads = st.sampled_from(["", " ", "  ", "\u00a0", "\n"])
+
+
+@given(labels, colons, pads, names)
+def test_parse_editor_recovers_any_name_after_any_label(
+    label: str, colon: str, pad: str, name: str
+) -> None:
+    assert parse_editor(f"{pad}{label}{colon}{pad}{name}{pad}") == name
+
+
+@given(st.datetimes(min_value=datetime(1999, 1, 1), max_value=datetime(2099, 12, 31)))
+def test_parse_site_datetime_reads_printed_times_in_beijing_time(moment: datetime) -> None:
+    moment = moment.replace(microsecond=0)
+    parsed = parse_site_datetime(moment.strftime("%Y-%m-%d %H:%M:%S"))
+    assert parsed == moment.replace(tzinfo=SITE_TZ)
+    assert parsed.utcoffset() == timedelta(hours=8)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Jan 9, 2025", "2025-01-09T00:00:00+08:00"),
+        ("Sept 3, 2024", "2024-09-03T00:00:00+08:00"),
+        ("Dec 31, 2024", "2024-12-31T00:00:00+08:00"),
+        ("2025-01-10 16:52:22", "2025-01-10T16:52:22+08:00"),
+        ("2025-1-5 9:05", "2025-01-05T09:05:00+08:00"),
+    ],
+)
+def test_parse_site_datetime_gives_iso_8601_with_the_site_offset(raw: str, expected: str) -> None:
+    parsed = parse_site_datetime(raw)
+    assert parsed is not None
+    assert parsed.isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "2025-02-30 10:00:00", "2025-13-01 10:00:00", "Jan 2025", "16:52:22", "yesterday"]
+)
+def test_parse_site_datetime_never_completes_or_invents_a_date(raw: str) -> None:
+    assert parse_site_datetime(raw) is None
