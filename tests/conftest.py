@@ -1,0 +1,34 @@
+"""Shared fixtures: a replica of the site built into a temporary folder and served
+on 127.0.0.1 (tests never touch the internet)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from newscrawl.replica import ReplicaServer, build_site
+
+
+@dataclass
+class Replica:
+    root: Path
+    base_url: str
+
+    def truth(self) -> list[dict]:
+        with (self.root / "truth.jsonl").open(encoding="utf-8") as f:
+            return [json.loads(line) for line in f]
+
+    def rebuild(self, **kwargs: int) -> None:
+        build_site(self.root, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replica]:
+    root = tmp_path_factory.mktemp("replica")
+    build_site(root)
+    with ReplicaServer(root) as server:
+        yield Replica(root, server.base_url)
