@@ -3,6 +3,8 @@
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
 NEWSPIDER_MODULE = "newscrawl.spiders"
+# `scrapy crawl` replaced: exit codes a scheduler can act on, and the run lock.
+COMMANDS_MODULE = "newscrawl.commands"
 
 # --- newscrawl ---------------------------------------------------------------
 # The site's origin. Point it at a replica with -s ECNS_BASE_URL=http://127.0.0.1:PORT
@@ -13,6 +15,11 @@ NEWSCRAWL_OUTPUT_DIR = "output"
 # Default: a folder beside the output folder, "<output>-state".
 NEWSCRAWL_STATE_DIR = None
 NEWSCRAWL_CONTACT = "https://github.com/newscrawl/newscrawl"
+# Items per output file before the next file of the run starts (0: one file a run).
+NEWSCRAWL_FILE_MAX_ITEMS = 10000
+# A soft run-time limit (seconds): the run stops gracefully, writes its files and
+# manifest, and the next run carries on where it stopped.
+CLOSESPIDER_TIMEOUT = 3300
 
 # --- politeness on the live site (tests and the demo lower these) --------------
 ROBOTSTXT_OBEY = True

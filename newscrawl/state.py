@@ -8,9 +8,15 @@ One SQLite file (WAL mode, indexed) in ``NEWSCRAWL_STATE_DIR``. Two tables:
   ends the paging of its section.
 - ``pending``: the stories of the running run, claimed by the duplicate stage
   and marked ``written`` by the output stage. They become ``delivered`` only
-  when the file holding them has been renamed into place
-  (``finish_run``), so a crash loses nothing: the next run discards the dead
-  run's pending rows and delivers those stories again.
+  once the files holding them and the run's complete manifest are in place
+  (``mark_delivered``), so a crash loses nothing: the next run discards the
+  dead run's pending rows and delivers those stories again. A run killed
+  between its manifest and ``mark_delivered`` is recovered from its manifest
+  (``newscrawl.run``), so nothing is delivered twice either.
+- ``runs``: the history of runs, with each run's verdict and metrics, against
+  which a run judges whether the site changed (``newscrawl.verdict``).
+- ``sections``: whether the last run paged each section to its end. Known
+  ground only ends paging where the previous run did not stop half-way.
 
 Memory does not grow with the number of known stories: every lookup is an
 indexed query.
@@ -18,7 +24,9 @@ indexed query.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,8 +74,15 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at TEXT NOT NULL,
     finished_at TEXT,
     status TEXT NOT NULL,
+    reason TEXT,
     items INTEGER,
-    output TEXT
+    delivered_at TEXT,
+    metrics TEXT
+);
+CREATE TABLE IF NOT EXISTS sections (
+    section TEXT PRIMARY KEY,
+    paged_to_end INTEGER NOT NULL,
+    run_id TEXT NOT NULL
 );
 """
 
@@ -91,8 +106,9 @@ class StateStore:
         self.run_id = run_id
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a power cut may lose the last commits, never
-        # corrupt the file; a lost "delivered" mark only re-delivers.
+        # NORMAL in WAL mode: a killed process loses no commit; a power cut may
+        # lose the last ones but never corrupts the file, and deliveries are
+        # recovered from the manifests on disk.
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(SCHEMA)
@@ -182,8 +198,8 @@ class StateStore:
         )
 
     def mark_delivered(self) -> int:
-        """Mark this run's written stories delivered. Call only once the file that
-        holds them is in place. Returns how many were marked."""
+        """Mark this run's written stories delivered. Call only once the files that
+        hold them and the run's complete manifest are in place. Returns how many."""
         with self.db:
             delivered = self.db.execute(
                 """INSERT INTO stories (url, article_id, content_hash, outcome, run_id,
@@ -197,18 +213,75 @@ class StateStore:
                 (_now(), self.run_id),
             ).rowcount
             self.db.execute("DELETE FROM pending WHERE run_id = ?", (self.run_id,))
+            self.db.execute(
+                "UPDATE runs SET delivered_at = ? WHERE run_id = ?", (_now(), self.run_id)
+            )
         return delivered
 
-    def end_run(self, status: str, items: int, output: str | None) -> None:
+    def is_delivered_run(self, run_id: str) -> bool:
+        row = self.db.execute("SELECT delivered_at FROM runs WHERE run_id = ?", (run_id,))
+        found = row.fetchone()
+        return bool(found and found[0])
+
+    def recover_delivered_run(self, run_id: str, stories: Iterable[tuple[str, str, str]]) -> int:
+        """Record as delivered the stories ``(url, article_id, content_hash)`` of a run
+        that wrote its complete manifest but was killed before recording them."""
+        now = _now()
+        with self.db:
+            count = self.db.executemany(
+                """INSERT INTO stories (url, article_id, content_hash, outcome, run_id,
+                                        recorded_at)
+                   VALUES (?, ?, ?, 'delivered', ?, ?)
+                   ON CONFLICT(url) DO UPDATE SET
+                       outcome = 'delivered', detail = NULL, run_id = excluded.run_id""",
+                ((url, aid, chash, run_id, now) for url, aid, chash in stories),
+            ).rowcount
+            self.db.execute(
+                """INSERT INTO runs (run_id, started_at, status, delivered_at)
+                   VALUES (?, ?, 'recovered', ?)
+                   ON CONFLICT(run_id) DO UPDATE SET status = 'recovered',
+                       delivered_at = excluded.delivered_at""",
+                (run_id, now, now),
+            )
+        return count
+
+    # -- run history ----------------------------------------------------------
+
+    def end_run(self, status: str, reason: str | None, items: int, metrics: dict) -> None:
         """Close the run's record. Stories still pending (the run failed before its
-        file was in place) are discarded: the next run delivers them."""
+        files were delivered) are discarded: the next run delivers them."""
         with self.db:
             self.db.execute("DELETE FROM pending WHERE run_id = ?", (self.run_id,))
             self.db.execute(
-                "UPDATE runs SET finished_at = ?, status = ?, items = ?, output = ?"
+                "UPDATE runs SET finished_at = ?, status = ?, reason = ?, items = ?, metrics = ?"
                 " WHERE run_id = ?",
-                (_now(), status, items, output, self.run_id),
+                (_now(), status, reason, items, json.dumps(metrics), self.run_id),
             )
+
+    def recent_metrics(self, limit: int) -> list[dict]:
+        """Metrics of the last ``limit`` complete runs, newest first."""
+        rows = self.db.execute(
+            "SELECT metrics FROM runs WHERE status = 'complete' AND metrics IS NOT NULL"
+            " AND run_id != ? ORDER BY started_at DESC LIMIT ?",
+            (self.run_id, limit),
+        )
+        return [json.loads(m) for (m,) in rows]
+
+    def paged_to_end(self, section: str) -> bool:
+        """Whether the last run that crawled ``section`` paged it to its end. A new
+        section counts as paged: it has no known ground yet."""
+        row = self.db.execute(
+            "SELECT paged_to_end FROM sections WHERE section = ?", (section,)
+        ).fetchone()
+        return bool(row[0]) if row else True
+
+    def set_paged_to_end(self, section: str, done: bool) -> None:
+        self.db.execute(
+            """INSERT INTO sections (section, paged_to_end, run_id) VALUES (?, ?, ?)
+               ON CONFLICT(section) DO UPDATE SET
+                   paged_to_end = excluded.paged_to_end, run_id = excluded.run_id""",
+            (section, int(done), self.run_id),
+        )
 
     def close(self) -> None:
         self.db.close()

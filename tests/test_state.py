@@ -54,7 +54,7 @@ def test_copies_match_by_url_id_or_content_within_and_across_runs(tmp_path: Path
     assert (match.kind, match.url) == ("content", URL)
     first.mark_written(URL)
     first.mark_delivered()
-    first.end_run("finished", 1, "out.jsonl")
+    first.end_run("complete", None, 1, {})
     second = run(tmp_path, "r2")
     assert second.find_copy(OTHER, "iaaaaaaa0000002", "h1").kind == "content"
     assert second.find_copy(OTHER, "iaaaaaaa0000002", "h2") is None
@@ -75,7 +75,7 @@ def test_a_failed_run_leaves_nothing_pending(tmp_path: Path) -> None:
     store = run(tmp_path, "r1")
     store.claim(URL, "iaaaaaaa0000001", "h1")
     store.mark_written(URL)
-    store.end_run("failed", 0, None)
+    store.end_run("failed", "site unreachable", 0, {})
     assert store.db.execute("SELECT count(*) FROM pending").fetchone()[0] == 0
     assert store.outcome(URL) is None
 

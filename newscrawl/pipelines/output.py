@@ -1,10 +1,12 @@
-"""Stage 4: the run's JSON Lines file, complete or absent, never half-written.
+"""Stage 4: the run's JSON Lines files, complete or absent, never half-written.
 
-Items go to ``<run id>.jsonl.part``; when the spider closes, the file is
-flushed, fsynced and renamed to ``<run id>.jsonl``, the folder is fsynced, and
-only then are its stories marked delivered in the state. A crash before the
-rename leaves a ``.part`` file that no consumer reads and stories the next run
-delivers again: at least once, never lost.
+Items go to ``<run id>-0001.jsonl.part``; when the file reaches
+``NEWSCRAWL_FILE_MAX_ITEMS`` items, or the spider closes, it is flushed,
+fsynced and renamed to ``<run id>-0001.jsonl`` (then ``-0002``, …), the folder
+is fsynced, and the file is handed to the run (``newscrawl.run``), which names
+it in the manifest and only then marks its stories delivered. A crash before
+that leaves files no complete manifest names; the next run sets them aside and
+delivers their stories again: at least once, never lost.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exporters import JsonLinesItemExporter
 
-from newscrawl.locations import output_dir
+from newscrawl.run import PART_SUFFIX, Run, fsync_dir
 
 logger = logging.getLogger(__name__)
 
@@ -38,71 +40,70 @@ EXPORTED_FIELDS = (
     "content_hash",
     "spam_removed",
 )
-PART_SUFFIX = ".part"
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class JsonLinesOutputPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.folder = output_dir(crawler.settings)
-        self.items = 0
+        self.max_items = crawler.settings.getint("NEWSCRAWL_FILE_MAX_ITEMS")
         self.file: IO[bytes] | None = None
         self.exporter: JsonLinesItemExporter | None = None
         self.path: Path | None = None
+        self.items_in_file = 0
+        self.files_written = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JsonLinesOutputPipeline:
         return cls(crawler)
 
-    def open_spider(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        orphans = sorted(self.folder.glob(f"*{PART_SUFFIX}"))
-        if orphans:
-            logger.warning(
-                "Found %d unfinished file(s) from runs that did not end: %s. Their stories "
-                "were never marked delivered and will be delivered again by this run.",
-                len(orphans),
-                ", ".join(p.name for p in orphans),
-            )
-        self.path = self.folder / f"{self.crawler.spider.run_id}.jsonl"
+    @property
+    def run(self) -> Run:
+        return self.crawler.spider.run
 
-    def _open_part(self) -> JsonLinesItemExporter:
-        assert self.path is not None
+    def _open_file(self) -> JsonLinesItemExporter:
+        self.path = self.run.file_path(self.files_written + 1)
         self.file = open(self.path.with_name(self.path.name + PART_SUFFIX), "xb")  # noqa: SIM115
         self.exporter = JsonLinesItemExporter(
             self.file, encoding="utf-8", fields_to_export=list(EXPORTED_FIELDS)
         )
         self.exporter.start_exporting()
+        self.items_in_file = 0
         return self.exporter
 
-    def process_item(self, item: Any) -> Any:
-        exporter = self.exporter or self._open_part()
-        exporter.export_item(item)
-        self.items += 1
-        self.crawler.spider.state.mark_written(ItemAdapter(item)["url"])
-        return item
-
-    def close_spider(self) -> None:
-        state = self.crawler.spider.state
-        if self.file is None or self.exporter is None or self.path is None:
-            logger.info("No new stories: no output file written for this run.")
-            return
+    def _close_file(self) -> None:
+        assert self.file is not None and self.exporter is not None and self.path is not None
         self.exporter.finish_exporting()
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
         os.replace(self.file.name, self.path)
-        fsync_dir(self.folder)
-        delivered = state.mark_delivered()
-        self.crawler.stats.set_value("newscrawl/output_file", str(self.path))
-        logger.info(
-            "Wrote %d stories to %s (%d marked delivered)", self.items, self.path, delivered
-        )
+        fsync_dir(self.path.parent)
+        self.run.add_file(self.path, self.items_in_file)
+        self.files_written += 1
+        self.file = self.exporter = None
+
+    def process_item(self, item: Any) -> Any:
+        try:
+            (self.exporter or self._open_file()).export_item(item)
+        except OSError as exc:
+            self._failed(exc)
+            raise
+        self.items_in_file += 1
+        self.run.state.mark_written(ItemAdapter(item)["url"])
+        if self.max_items and self.items_in_file >= self.max_items:
+            self._close_file()
+        return item
+
+    def close_spider(self) -> None:
+        if self.file is None:
+            if not self.files_written:
+                logger.info("No new stories: this run writes no output file.")
+            return
+        try:
+            self._close_file()
+        except OSError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        self.crawler.stats.inc_value("newscrawl/output_errors")
+        logger.error("Cannot write the output file %s: %s", self.path, exc)

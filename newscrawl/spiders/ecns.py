@@ -3,16 +3,18 @@
 The spider pages through each section's listing (``index.shtml``,
 ``index_2.shtml``, …) and requests the stories its items link to, in whatever
 section their path lies. It stops paging a section at a 404, an empty page,
-``max_pages``, or a page whose stories are all known from earlier runs. Stories
-a finished run delivered (or found to be copies or spam) are not fetched again.
+``max_pages``, or a page whose stories are all known from earlier runs (unless
+the previous run stopped half-way through that section). Stories a finished
+run delivered (or found to be copies or spam) are not fetched again.
+
+The run around the crawl (lock, state, files, manifest, verdict) is
+``newscrawl.run.Run``; the spider only opens and closes it.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from typing import Any, Self
 
 import scrapy
@@ -26,8 +28,9 @@ from newscrawl.drops import ArticleDrop
 from newscrawl.extract import extract_article, extract_listing
 from newscrawl.items import ArticleItem
 from newscrawl.loaders import load_article
-from newscrawl.locations import state_dir
-from newscrawl.state import FINAL_OUTCOMES, INVALID, NOT_FOUND, StateStore
+from newscrawl.locations import output_dir, state_dir
+from newscrawl.run import Run
+from newscrawl.state import FINAL_OUTCOMES, INVALID, NOT_FOUND
 from newscrawl.urls import (
     SECTION_PATHS,
     article_id,
@@ -51,11 +54,6 @@ def parse_sections(value: str | None) -> list[str]:
     return slugs
 
 
-def new_run_id(spider_name: str) -> str:
-    # Sortable by start time; the suffix keeps two runs started in one second apart.
-    return f"{spider_name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
-
-
 class EcnsSpider(scrapy.Spider):
     name = "ecns"
 
@@ -65,6 +63,7 @@ class EcnsSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.sections = parse_sections(sections)
         self.max_pages_arg = int(max_pages) if max_pages is not None else None
+        self.spider_args = {"sections": ",".join(self.sections), "max_pages": max_pages}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -73,15 +72,12 @@ class EcnsSpider(scrapy.Spider):
         spider.base_url = settings.get("ECNS_BASE_URL").rstrip("/")
         spider.allowed_domains = [origin_of(spider.base_url)[1].split(":")[0]]
         spider.max_pages = spider.max_pages_arg or settings.getint("ECNS_MAX_PAGES")
-        spider.run_id = new_run_id(spider.name)
-        spider.state = StateStore(state_dir(settings), spider.run_id)
-        discarded = spider.state.start_run()
-        if discarded:
-            logger.warning(
-                "%d stories of an earlier run that did not finish were never delivered; "
-                "this run delivers them.",
-                discarded,
-            )
+        spider.run = Run(spider.name, spider.spider_args, output_dir(settings), state_dir(settings))
+        spider.state = spider.run.state
+        # Known ground ends paging only where the last run paged the section to its end.
+        spider.full_paging = {s for s in spider.sections if not spider.state.paged_to_end(s)}
+        for section in spider.sections:
+            spider.state.set_paged_to_end(section, False)
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
@@ -104,10 +100,11 @@ class EcnsSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value("newscrawl/listing_pages")
         entries = extract_listing(response.selector) if isinstance(response, TextResponse) else []
+        if page == 1:
+            stats.set_value(f"newscrawl/listing_items/{section}", len(entries))
         if not entries:
             logger.info("%s: page %d lists no stories, end of section", section, page)
-            if page == 1:
-                stats.inc_value("newscrawl/empty_sections")
+            self.section_done(section)
             return
         unseen = 0
         for entry in entries:
@@ -122,19 +119,25 @@ class EcnsSpider(scrapy.Spider):
             if outcome in FINAL_OUTCOMES:
                 stats.inc_value("newscrawl/known_stories_skipped")
                 continue
+            stats.inc_value("newscrawl/articles_requested")
             yield scrapy.Request(
                 url,
                 callback=self.parse_article,
                 errback=self.article_failed,
                 cb_kwargs={"listing_date": entry.date_raw},
             )
-        if unseen == 0:
+        if unseen == 0 and section not in self.full_paging:
             logger.info("%s: page %d holds only known stories, stop paging", section, page)
+            self.section_done(section)
         elif page >= self.max_pages:
             logger.warning("%s: stopped at max_pages=%d", section, self.max_pages)
             stats.inc_value("newscrawl/max_pages_reached")
+            self.section_done(section)
         else:
             yield self.listing_request(section, page + 1)
+
+    def section_done(self, section: str) -> None:
+        self.state.set_paged_to_end(section, True)
 
     def parse_article(
         self, response: Response, listing_date: str | None = None
@@ -164,9 +167,10 @@ class EcnsSpider(scrapy.Spider):
             logger.warning("Article %s: HTTP %d", request.url, status)
             if status in (404, 410):
                 self.state.record(request.url, NOT_FOUND, article_id=article_id(request.url))
-            return
-        self.crawler.stats.inc_value("newscrawl/article_errors")
-        logger.error("Article %s not fetched: %s", request.url, failure.getErrorMessage())
+                return
+        else:
+            logger.error("Article %s not fetched: %s", request.url, failure.getErrorMessage())
+        self.crawler.stats.inc_value("newscrawl/article_download_errors")
 
     def listing_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -177,6 +181,8 @@ class EcnsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("newscrawl/missing_sections")
             else:
                 logger.info("%s: page %d not found, end of section", section, page)
+                self.crawler.stats.inc_value("newscrawl/listing_pages")
+            self.section_done(section)
             return
         self.crawler.stats.inc_value("newscrawl/listing_errors")
         logger.error("%s: listing %s failed: %s", section, request.url, failure.getErrorMessage())
@@ -193,9 +199,8 @@ class EcnsSpider(scrapy.Spider):
 
     def spider_closed(self, reason: str) -> None:
         stats = self.crawler.stats
-        self.state.end_run(
-            reason,
-            items=stats.get_value("item_scraped_count", 0),
-            output=stats.get_value("newscrawl/output_file"),
-        )
-        self.state.close()
+        try:
+            verdict = self.run.finish(reason, stats.get_stats())
+            stats.set_value("newscrawl/exit_code", int(verdict.exit_code))
+        finally:
+            self.run.close()

@@ -1,0 +1,47 @@
+"""``scrapy crawl``, with an exit status a scheduler can act on.
+
+Scrapy's own command exits 0 on most failures (scrapy #1231, #3653). This one
+takes the state folder's lock before anything starts (a second run exits at
+once with ``ExitCode.LOCKED``, touching nothing), runs the spider as Scrapy
+does, and exits with the code of the run's verdict (``newscrawl.verdict``).
+Spiders that record no verdict exit as under Scrapy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands import crawl
+from scrapy.exceptions import UsageError
+
+from newscrawl.locations import state_dir
+from newscrawl.run import StateLocked, acquire_lock, release_lock
+from newscrawl.verdict import ExitCode
+
+
+class Command(crawl.Command):
+    def short_desc(self) -> str:
+        return "Run a spider; exit non-zero when the run failed (see README, Exit codes)"
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give exactly one spider name, e.g. scrapy crawl ecns")
+        assert self.settings is not None and self.crawler_process is not None
+        folder = state_dir(self.settings)
+        try:
+            acquire_lock(folder)
+        except StateLocked as exc:
+            sys.stderr.write(f"newscrawl: {exc}\n")
+            self.exitcode = ExitCode.LOCKED
+            return
+        try:
+            crawler = self._create_crawler(args[0])
+            self.crawler_process.crawl(crawler, **opts.spargs)
+            self.crawler_process.start()
+        finally:
+            release_lock(folder)
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = ExitCode.ERROR
+            return
+        self.exitcode = int(crawler.stats.get_value("newscrawl/exit_code", ExitCode.OK))

@@ -1,0 +1,266 @@
+"""One scheduled run: its lock, its files, its manifest, its verdict.
+
+A run takes an exclusive lock on its state folder (a second run started
+meanwhile stops at once, touching nothing), recovers what a killed run left,
+collects the files the output stage renames into place, and at the end writes
+``<run id>.manifest.json`` beside them and records the verdict. Stories become
+delivered in the state only after a complete manifest names their file, so a
+consumer that reads only the files named in complete manifests sees every story
+exactly once, however runs are killed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from scrapy.utils.serialize import ScrapyJSONEncoder
+
+from newscrawl.state import StateStore
+from newscrawl.verdict import Verdict, judge, run_metrics
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAME = "run.lock"
+MANIFEST_SUFFIX = ".manifest.json"
+PART_SUFFIX = ".part"
+DISCARDED_SUFFIX = ".discarded"
+MANIFEST_VERSION = 1
+# Only files named like a run's own are ever moved aside: a user's
+# ``-O output/x.jsonl`` is not ours to touch.
+RUN_FILE_RE = re.compile(r"^[a-z0-9_]+-\d{8}T\d{6}Z-[0-9a-f]{4}(?:-\d{4}\.jsonl|\.manifest\.json)")
+
+# Locks this process holds, by folder: the crawl command takes the lock before
+# Scrapy starts, and the run it starts takes it again without blocking itself.
+_held_locks: dict[Path, IO[str]] = {}
+
+
+class StateLocked(RuntimeError):
+    """Another process is running a crawl on the same state folder."""
+
+
+def acquire_lock(state_dir: Path) -> None:
+    folder = state_dir.resolve()
+    if folder in _held_locks:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = open(folder / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise StateLocked(
+            f"another run ({holder}) is using {folder}; this run stops without touching it"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}\n")
+    handle.flush()
+    _held_locks[folder] = handle
+
+
+def release_lock(state_dir: Path) -> None:
+    handle = _held_locks.pop(state_dir.resolve(), None)
+    if handle is not None:
+        handle.close()  # closing the file releases the flock
+
+
+def new_run_id(spider_name: str) -> str:
+    # Sortable by start time; the suffix keeps two runs started in one second apart.
+    return f"{spider_name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """``path`` holds ``data`` whole or does not exist: write, fsync, rename, fsync dir."""
+    part = path.with_name(path.name + PART_SUFFIX)
+    with open(part, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(part, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class OutputFile:
+    path: str  # relative to the output folder
+    items: int
+    sha256: str
+
+
+@dataclass
+class Run:
+    spider_name: str
+    spider_args: dict[str, Any]
+    output_dir: Path
+    state_dir: Path
+    run_id: str = ""
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    files: list[OutputFile] = field(default_factory=list)
+    state: StateStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        acquire_lock(self.state_dir)
+        self.run_id = self.run_id or new_run_id(self.spider_name)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.state = StateStore(self.state_dir, self.run_id)
+        self._recover()
+        discarded = self.state.start_run()
+        if discarded:
+            logger.warning(
+                "%d stories written by a run that did not finish were never delivered; "
+                "this run delivers them again.",
+                discarded,
+            )
+
+    # -- recovery ---------------------------------------------------------------
+
+    def _recover(self) -> None:
+        """Settle what killed runs left in the output folder.
+
+        A complete manifest whose stories the state does not know as delivered
+        (killed between the manifest and the state update): its stories are
+        recorded as delivered from its files. Files no complete manifest names
+        (killed before its manifest) and ``.part`` files: renamed aside with
+        ``.discarded``; their stories are crawled and delivered again.
+        """
+        named: set[str] = set()
+        for manifest_path in sorted(self.output_dir.glob(f"*{MANIFEST_SUFFIX}")):
+            try:
+                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                logger.error("Unreadable manifest %s: %s", manifest_path, exc)
+                continue
+            named.update(f["path"] for f in manifest.get("files", []))
+            run_id = manifest.get("run_id", "")
+            if manifest.get("status") == "complete" and not self.state.is_delivered_run(run_id):
+                stories = [
+                    (item["url"], item.get("article_id"), item.get("content_hash"))
+                    for f in manifest["files"]
+                    if (self.output_dir / f["path"]).exists()
+                    for item in _read_jsonl(self.output_dir / f["path"])
+                ]
+                self.state.recover_delivered_run(run_id, stories)
+                logger.warning(
+                    "Recovered run %s: its manifest is complete but it was stopped before "
+                    "recording its %d stories as delivered; recorded now.",
+                    run_id,
+                    len(stories),
+                )
+        for path in sorted(self.output_dir.iterdir()):
+            if not RUN_FILE_RE.match(path.name):
+                continue
+            unnamed_file = path.suffix == ".jsonl" and path.name not in named
+            if unnamed_file or path.name.endswith(PART_SUFFIX):
+                aside = path.with_name(path.name + DISCARDED_SUFFIX)
+                os.replace(path, aside)
+                logger.warning(
+                    "Discarded %s, left by a run that did not finish (now %s); its stories "
+                    "will be crawled and delivered again.",
+                    path.name,
+                    aside.name,
+                )
+
+    # -- files -------------------------------------------------------------------
+
+    def file_path(self, number: int) -> Path:
+        return self.output_dir / f"{self.run_id}-{number:04d}.jsonl"
+
+    def add_file(self, path: Path, items: int) -> None:
+        """Register an output file the output stage has renamed into place."""
+        self.files.append(OutputFile(path.name, items, sha256_of(path)))
+
+    # -- end -------------------------------------------------------------------------
+
+    def finish(self, close_reason: str, stats: dict[str, Any]) -> Verdict:
+        """Judge the run, write its manifest, deliver its stories if complete."""
+        metrics = run_metrics(stats)
+        verdict = judge(stats, metrics, self.state.recent_metrics(limit=5))
+        items = sum(f.items for f in self.files)
+        manifest = {
+            "manifest_version": MANIFEST_VERSION,
+            "run_id": self.run_id,
+            "spider": self.spider_name,
+            "spider_arguments": self.spider_args,
+            "started_at": self.started_at,
+            "finished_at": datetime.now(UTC),
+            "status": verdict.status,
+            "reason": verdict.reason,
+            "close_reason": close_reason,
+            "exit_code": int(verdict.exit_code),
+            "items": items,
+            "files": [asdict(f) for f in self.files],
+            "stats": _manifest_stats(stats),
+        }
+        path = self.output_dir / f"{self.run_id}{MANIFEST_SUFFIX}"
+        data = json.dumps(manifest, cls=ScrapyJSONEncoder, indent=2, ensure_ascii=False)
+        write_atomically(path, data.encode("utf-8") + b"\n")
+        if verdict.status == "complete":
+            self.state.mark_delivered()
+        self.state.end_run(verdict.status, verdict.reason, items, metrics)
+        log = logger.info if verdict.status == "complete" else logger.error
+        log(
+            "Run %s %s%s: %d stories in %d file(s); manifest %s",
+            self.run_id,
+            verdict.status,
+            f" ({verdict.reason})" if verdict.reason else "",
+            items,
+            len(self.files),
+            path,
+        )
+        return verdict
+
+    def close(self) -> None:
+        self.state.close()
+        release_lock(self.state_dir)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def _manifest_stats(stats: dict[str, Any]) -> dict[str, Any]:
+    """The stats a consumer or operator needs, grouped."""
+    grouped: dict[str, Any] = {
+        "requests": stats.get("downloader/request_count", 0),
+        "responses_by_status": {},
+        "items": stats.get("item_scraped_count", 0),
+        "dropped_by_reason": {},
+        "newscrawl": {},
+    }
+    for key, value in sorted(stats.items()):
+        if key.startswith("downloader/response_status_count/"):
+            grouped["responses_by_status"][key.rsplit("/", 1)[1]] = value
+        elif key.startswith("item_dropped_reasons_count/"):
+            grouped["dropped_by_reason"][key.rsplit("/", 1)[1]] = value
+        elif key.startswith("newscrawl/"):
+            grouped["newscrawl"][key.removeprefix("newscrawl/")] = value
+    return grouped
