@@ -1,0 +1,20 @@
+"""An offline replica of www.ecns.cn, served over real HTTP on 127.0.0.1.
+
+Why it exists: the machines that build and test newscrawl cannot reach the
+internet, and a crawler tested only against saved pages never meets the site's
+navigation: listing pages that end in a 404, stories listed under several link
+forms and in several sections, stories published twice, sidebars full of links
+that are not the listing, pages without a time or an editor, link spam inside
+and after the body, a hacked URL serving a gambling page. The replica
+reproduces every variation described in ``ECNS-SITE.md`` with synthetic text of
+our own (no real article text), and writes beside it the ground truth
+(``truth.jsonl``): for every story URL, what a correct crawler must deliver.
+
+``build_site`` writes the site and the truth; ``ReplicaServer`` serves it from a
+subprocess; ``python -m newscrawl.replica build|serve`` does both from a shell.
+"""
+
+from newscrawl.replica.build import build_site
+from newscrawl.replica.server import ReplicaServer
+
+__all__ = ["ReplicaServer", "build_site"]

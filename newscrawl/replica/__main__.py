@@ -1,0 +1,57 @@
+"""Command line of the replica.
+
+    python -m newscrawl.replica build DIR [--seed S] [--new N] [--scale K]
+    python -m newscrawl.replica serve DIR [--host 127.0.0.1] [--port 0]
+
+``serve`` prints exactly one line, ``listening on http://HOST:PORT``, once it
+accepts connections (``ReplicaServer`` waits for it), and runs until SIGTERM or
+SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+import time
+from pathlib import Path
+
+from newscrawl.replica.build import TRUTH_FILE, build_site
+from newscrawl.replica.server import serve, site_dir_of
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m newscrawl.replica")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="write DIR/site and DIR/truth.jsonl")
+    build.add_argument("dir", type=Path)
+    build.add_argument("--seed", type=int, default=7)
+    build.add_argument("--new", type=int, default=0, help="new politics stories on top")
+    build.add_argument("--scale", type=int, default=1, help="multiply the number of stories")
+    run = commands.add_parser("serve", help="serve DIR/site over HTTP")
+    run.add_argument("dir", type=Path)
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    args = parser.parse_args(argv)
+
+    if args.command == "build":
+        started = time.monotonic()
+        site = build_site(args.dir, seed=args.seed, new_on_top=args.new, scale=args.scale)
+        took = time.monotonic() - started
+        with (args.dir / TRUTH_FILE).open(encoding="utf-8") as f:
+            expects = collections.Counter(json.loads(line)["expect"] for line in f)
+        files = sum(1 for p in site.rglob("*") if p.is_file())
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(expects.items()))
+        # Diagnostics go to stderr: stdout stays free for scripts.
+        print(f"built {site}: {files} files in {took:.2f} s; truth: {summary}", file=sys.stderr)
+        return 0
+    site_dir = site_dir_of(args.dir)
+    if not site_dir.is_dir():
+        parser.error(f"no site at {args.dir} (build it first)")
+    serve(site_dir, args.host, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
