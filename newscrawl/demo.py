@@ -10,6 +10,7 @@ went and what each run did. Uses its own folders (``output/demo`` and
 from __future__ import annotations
 
 import collections
+import json
 import shutil
 import sys
 import time
@@ -23,24 +24,27 @@ STATE_DIR = PROJECT_ROOT / "output" / "demo-state"
 
 
 def _run(label: str, base_url: str) -> list[dict]:
-    before = set(OUTPUT_DIR.glob("*.jsonl"))
+    before = set(OUTPUT_DIR.glob("*.manifest.json"))
     started = time.monotonic()
     result = crawl(base_url, OUTPUT_DIR, STATE_DIR)
     took = time.monotonic() - started
     if result.returncode != 0:
         sys.stderr.write(result.stderr[-4000:])
         raise SystemExit(f"{label}: scrapy crawl ecns exited {result.returncode}")
-    new_files = sorted(set(OUTPUT_DIR.glob("*.jsonl")) - before)
-    items = [item for path in new_files for item in read_jsonl(path)]
+    (manifest_path,) = set(OUTPUT_DIR.glob("*.manifest.json")) - before
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    items = [item for f in manifest["files"] for item in read_jsonl(OUTPUT_DIR / f["path"])]
+    stats = manifest["stats"]
+    print(f"\n== {label}: {len(items)} new stories, {stats['requests']} requests, {took:.1f} s")
+    print(f"   manifest: {manifest_path.relative_to(PROJECT_ROOT)} (status {manifest['status']})")
+    for f in manifest["files"]:
+        print(f"   file: {f['path']} ({f['items']} stories)")
     sections = collections.Counter(item["section"] for item in items)
-    drops = [line for line in result.stderr.splitlines() if "item_dropped_reasons_count/" in line]
-    print(f"\n== {label}: {len(items)} stories in {took:.1f} s")
-    for path in new_files:
-        print(f"   file: {path.relative_to(PROJECT_ROOT)}")
     if sections:
         print("   by section: " + ", ".join(f"{k} {v}" for k, v in sections.most_common()))
-    for line in drops:
-        print("   dropped " + line.strip().strip(",").replace("'item_dropped_reasons_count/", ""))
+    dropped = stats["dropped_by_reason"]
+    if dropped:
+        print("   dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(dropped.items())))
     return items
 
 
