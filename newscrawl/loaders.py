@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from itemloaders.processors import Identity, MapCompose, TakeFirst
+from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 
 from newscrawl.extract import RawArticle
@@ -28,7 +28,11 @@ class ArticleLoader(ItemLoader):
     default_output_processor = TakeFirst()
 
     title_in = MapCompose(normalize_space)  # TakeFirst then skips empty candidates
+    # Items hold timestamps as the ISO 8601 strings they are exported as, so the
+    # item validates against the JSON Schema as it is.
     published_in = MapCompose(parse_site_datetime)
+    published_out = Compose(TakeFirst(), datetime.isoformat)
+    crawled_at_out = Compose(TakeFirst(), datetime.isoformat)
     published_raw_in = MapCompose(normalize_space)
     source_in = MapCompose(none_if_empty)
     editor_in = MapCompose(parse_editor)

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import jsonschema
 import pytest
 
 from newscrawl.localrun import crawl, read_jsonl
 from newscrawl.pipelines.output import EXPORTED_FIELDS
 from newscrawl.replica import spam as replica_spam
+from newscrawl.settings import ARTICLE_SCHEMA
 from tests.conftest import Replica
 
 COMPARED_FIELDS = (
@@ -172,3 +174,11 @@ def test_second_run_makes_under_a_tenth_of_the_first_runs_requests(runs: TwoRuns
     second = runs.second.stat("downloader/request_count")
     assert first > 100
     assert second <= first / 10, (first, second)
+
+
+def test_every_delivered_item_fits_the_shipped_json_schema(runs: TwoRuns) -> None:
+    schema = json.loads(Path(ARTICLE_SCHEMA).read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(schema)
+    for item in runs.first.items + runs.second.items:
+        assert list(validator.iter_errors(item)) == [], item["url"]
+    assert runs.first.stat("spidermon/validation/items") == len(runs.first.items)

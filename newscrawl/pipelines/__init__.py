@@ -6,8 +6,12 @@
    ``body`` and ``images`` from the blocks kept, drop pages that are spam whole.
 3. ``duplicates.DuplicatesPipeline`` (300): compute ``content_hash``; drop copies
    of a story delivered earlier or already in this run (same URL, id or text).
-4. ``output.JsonLinesOutputPipeline`` (900): write the run's JSON Lines file as
-   ``.part``, rename it into place at the end, then mark its stories delivered.
+4. spidermon's ``ItemValidationPipeline`` (800): check the item against the
+   output's JSON Schema (``newscrawl/schemas/article.schema.json``); drop it if
+   it does not fit.
+5. ``output.JsonLinesOutputPipeline`` (900): write the run's JSON Lines files as
+   ``.part``, rename them into place; the run (``newscrawl.run``) names them in
+   its manifest, then marks their stories delivered.
 
 Every drop raises a ``newscrawl.drops`` exception: Scrapy counts it under
 ``item_dropped_reasons_count/<Reason>`` and the spider records the outcome in

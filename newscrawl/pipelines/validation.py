@@ -38,13 +38,13 @@ class ValidationPipeline:
             raise MissingTitle("no headline in h1, twitter:title or <title>")
         if not any(block.text for block in adapter.get("body_blocks") or ()):
             raise MissingBody("the body container holds no text")
-        published = adapter.get("published")
         raw = adapter.get("published_raw")
-        if published is None:
+        if adapter.get("published") is None:
             if raw:
                 raise ImpossibleDate(f"{raw!r} is not a possible date")
             raise MissingPublished("no time on the page and no listing date")
-        latest = adapter["crawled_at"] + FUTURE_TOLERANCE
+        published = datetime.fromisoformat(adapter["published"])
+        latest = datetime.fromisoformat(adapter["crawled_at"]) + FUTURE_TOLERANCE
         if not EARLIEST_PUBLISHED <= published <= latest:
             raise ImpossibleDate(f"{raw!r} is outside {EARLIEST_PUBLISHED:%Y} … crawl time + 1 day")
         return item
