@@ -20,3 +20,14 @@ def state_dir(settings: BaseSettings) -> Path:
         return Path(configured)
     out = output_dir(settings).resolve()
     return out.with_name(out.name + "-state")
+
+
+def log_dir(settings: BaseSettings) -> Path | None:
+    """``NEWSCRAWL_LOG_DIR``: one log file per run there; by default ``logs`` in the
+    state folder; empty to write none."""
+    configured = settings.get("NEWSCRAWL_LOG_DIR", "default")
+    if not configured:
+        return None
+    if configured == "default":
+        return state_dir(settings) / "logs"
+    return Path(configured)

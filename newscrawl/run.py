@@ -121,14 +121,20 @@ class Run:
     spider_args: dict[str, Any]
     output_dir: Path
     state_dir: Path
+    log_dir: Path | None = None
+    log_keep_days: int = 14
+    log_format: str = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
+    log_level: str = "INFO"
     run_id: str = ""
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     files: list[OutputFile] = field(default_factory=list)
     state: StateStore = field(init=False)
+    log_handler: logging.Handler | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         acquire_lock(self.state_dir)
         self.run_id = self.run_id or new_run_id(self.spider_name)
+        self._open_log()
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.state = StateStore(self.state_dir, self.run_id)
         self._recover()
@@ -139,6 +145,20 @@ class Run:
                 "this run delivers them again.",
                 discarded,
             )
+
+    def _open_log(self) -> None:
+        """One log file per run in ``log_dir``; files older than ``log_keep_days`` go."""
+        if self.log_dir is None:
+            return
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        horizon = datetime.now(UTC).timestamp() - self.log_keep_days * 86400
+        for old in self.log_dir.glob("*.log"):
+            if old.stat().st_mtime < horizon:
+                old.unlink(missing_ok=True)
+        self.log_handler = logging.FileHandler(self.log_dir / f"{self.run_id}.log", "a", "utf-8")
+        self.log_handler.setFormatter(logging.Formatter(self.log_format))
+        self.log_handler.setLevel(self.log_level)
+        logging.getLogger().addHandler(self.log_handler)
 
     # -- recovery ---------------------------------------------------------------
 
@@ -238,6 +258,7 @@ class Run:
         return verdict
 
     def close(self) -> None:
+        # The log handler stays: Scrapy's last lines (the stats) come after this.
         self.state.close()
         release_lock(self.state_dir)
 

@@ -17,6 +17,9 @@ NEWSCRAWL_OUTPUT_DIR = "output"
 # Default: a folder beside the output folder, "<output>-state".
 NEWSCRAWL_STATE_DIR = None
 NEWSCRAWL_CONTACT = "https://github.com/newscrawl/newscrawl"
+# One log file per run: "default" is <state dir>/logs; empty writes none.
+NEWSCRAWL_LOG_DIR = "default"
+NEWSCRAWL_LOG_KEEP_DAYS = 14
 # Items per output file before the next file of the run starts (0: one file a run).
 NEWSCRAWL_FILE_MAX_ITEMS = 10000
 # A soft run-time limit (seconds): the run stops gracefully, writes its files and

@@ -107,7 +107,7 @@ def _layout_verdict(
                 f"listing {section}: page 1 lists 0 stories (recent runs: {max(before)})",
             )
     listed = metrics["listing_items"].values()
-    if listed and not any(listed):
+    if listed and not any(listed) and not stats.get("newscrawl/feed_items"):
         return Verdict(ExitCode.LAYOUT_CHANGED, "no listing page lists any story")
     parsed = metrics["articles_parsed"]
     if parsed >= MIN_ARTICLES_FOR_COVERAGE:

@@ -255,3 +255,13 @@ def test_runs_killed_at_random_moments_deliver_every_story_exactly_once(
     duplicated = [url for url, n in Counter(urls).items() if n > 1]
     assert duplicated == []
     assert set(urls) == expected
+
+
+def test_each_run_writes_its_own_log_file(replica: Replica, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    for _ in range(2):
+        result = crawl(replica.base_url, tmp_path / "out", state, spider_args=SECTIONS)
+        assert result.returncode == 0, result.stderr[-2000:]
+    logs = sorted((state / "logs").glob("*.log"))
+    assert len(logs) == 2
+    assert "Spider closed (finished)" in logs[-1].read_text(encoding="utf-8")

@@ -5,6 +5,6 @@ navigates, the loader (``newscrawl.loaders``) normalizes, the pipelines decide.
 """
 
 from newscrawl.extract.article import RawArticle, extract_article
-from newscrawl.extract.listing import ListingEntry, extract_listing
+from newscrawl.extract.listing import ListingEntry, extract_feed, extract_listing
 
-__all__ = ["ListingEntry", "RawArticle", "extract_article", "extract_listing"]
+__all__ = ["ListingEntry", "RawArticle", "extract_article", "extract_feed", "extract_listing"]

@@ -14,7 +14,8 @@ The run around the crawl (lock, state, files, manifest, verdict) is
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
+from datetime import date
 from typing import Any, Self
 
 import scrapy
@@ -25,10 +26,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.drops import ArticleDrop
-from newscrawl.extract import extract_article, extract_listing
+from newscrawl.extract import ListingEntry, extract_article, extract_feed, extract_listing
 from newscrawl.items import ArticleItem
 from newscrawl.loaders import load_article
-from newscrawl.locations import output_dir, state_dir
+from newscrawl.locations import log_dir, output_dir, state_dir
+from newscrawl.normalize import parse_site_datetime
 from newscrawl.run import Run
 from newscrawl.state import FINAL_OUTCOMES, INVALID, NOT_FOUND
 from newscrawl.urls import (
@@ -40,6 +42,21 @@ from newscrawl.urls import (
 )
 
 logger = logging.getLogger(__name__)
+
+FEED_PATH = "/rss/rss.xml"
+
+
+def parse_since(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"since must be a date like 2025-01-31, got {value!r}") from None
+
+
+def parse_flag(value: str | None) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 def parse_sections(value: str | None) -> list[str]:
@@ -58,12 +75,24 @@ class EcnsSpider(scrapy.Spider):
     name = "ecns"
 
     def __init__(
-        self, sections: str | None = None, max_pages: str | int | None = None, **kwargs: Any
+        self,
+        sections: str | None = None,
+        max_pages: str | int | None = None,
+        since: str | None = None,
+        rss: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.sections = parse_sections(sections)
         self.max_pages_arg = int(max_pages) if max_pages is not None else None
-        self.spider_args = {"sections": ",".join(self.sections), "max_pages": max_pages}
+        self.since = parse_since(since)
+        self.use_rss = parse_flag(rss)
+        self.spider_args = {
+            "sections": ",".join(self.sections),
+            "max_pages": max_pages,
+            "since": since,
+            "rss": self.use_rss,
+        }
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -72,10 +101,22 @@ class EcnsSpider(scrapy.Spider):
         spider.base_url = settings.get("ECNS_BASE_URL").rstrip("/")
         spider.allowed_domains = [origin_of(spider.base_url)[1].split(":")[0]]
         spider.max_pages = spider.max_pages_arg or settings.getint("ECNS_MAX_PAGES")
-        spider.run = Run(spider.name, spider.spider_args, output_dir(settings), state_dir(settings))
+        spider.run = Run(
+            spider.name,
+            spider.spider_args,
+            output_dir(settings),
+            state_dir(settings),
+            log_dir=log_dir(settings),
+            log_keep_days=settings.getint("NEWSCRAWL_LOG_KEEP_DAYS"),
+            log_format=settings.get("LOG_FORMAT"),
+            log_level=settings.get("LOG_LEVEL"),
+        )
         spider.state = spider.run.state
-        # Known ground ends paging only where the last run paged the section to its end.
-        spider.full_paging = {s for s in spider.sections if not spider.state.paged_to_end(s)}
+        # Known ground ends paging only where the last run paged the section to its
+        # end; a backfill (since=) pages past it down to its date.
+        spider.full_paging = {
+            s for s in spider.sections if spider.since or not spider.state.paged_to_end(s)
+        }
         for section in spider.sections:
             spider.state.set_paged_to_end(section, False)
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
@@ -83,6 +124,8 @@ class EcnsSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.use_rss:
+            yield scrapy.Request(f"{self.base_url}{FEED_PATH}", callback=self.parse_feed)
         for section in self.sections:
             yield self.listing_request(section, 1)
 
@@ -106,6 +149,33 @@ class EcnsSpider(scrapy.Spider):
             logger.info("%s: page %d lists no stories, end of section", section, page)
             self.section_done(section)
             return
+        fresh = [e for e in entries if not self.older_than_since(e)]
+        unseen = yield from self.story_requests(response, fresh)
+        if self.since and not fresh:
+            logger.info("%s: page %d is older than %s, stop paging", section, page, self.since)
+            self.section_done(section)
+            return
+        if unseen == 0 and section not in self.full_paging:
+            logger.info("%s: page %d holds only known stories, stop paging", section, page)
+            self.section_done(section)
+        elif page >= self.max_pages:
+            logger.warning("%s: stopped at max_pages=%d", section, self.max_pages)
+            stats.inc_value("newscrawl/max_pages_reached")
+            self.section_done(section)
+        else:
+            yield self.listing_request(section, page + 1)
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        entries = extract_feed(response.selector) if isinstance(response, TextResponse) else []
+        self.crawler.stats.set_value("newscrawl/feed_items", len(entries))
+        yield from self.story_requests(response, entries)
+
+    def story_requests(
+        self, response: Response, entries: list[ListingEntry]
+    ) -> Generator[scrapy.Request, None, int]:
+        """Requests for the stories ``entries`` link to that no finished run dealt
+        with for good; returns how many of them were never seen at all."""
+        stats = self.crawler.stats
         unseen = 0
         for entry in entries:
             url = canonical_url(entry.href, self.base_url, response.url)
@@ -126,15 +196,13 @@ class EcnsSpider(scrapy.Spider):
                 errback=self.article_failed,
                 cb_kwargs={"listing_date": entry.date_raw},
             )
-        if unseen == 0 and section not in self.full_paging:
-            logger.info("%s: page %d holds only known stories, stop paging", section, page)
-            self.section_done(section)
-        elif page >= self.max_pages:
-            logger.warning("%s: stopped at max_pages=%d", section, self.max_pages)
-            stats.inc_value("newscrawl/max_pages_reached")
-            self.section_done(section)
-        else:
-            yield self.listing_request(section, page + 1)
+        return unseen
+
+    def older_than_since(self, entry: ListingEntry) -> bool:
+        if self.since is None:
+            return False
+        listed = parse_site_datetime(entry.date_raw)
+        return listed is not None and listed.date() < self.since
 
     def section_done(self, section: str) -> None:
         self.state.set_paged_to_end(section, True)

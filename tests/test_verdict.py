@@ -1,0 +1,84 @@
+"""The verdict a run ends with: which failures fail it, and how they are named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newscrawl.verdict import ExitCode, judge, run_metrics
+
+
+def stats_of(parsed: int = 30, editor: int = 30, items: int = 30, **extra: Any) -> dict:
+    stats = {
+        "newscrawl/listing_pages": 3,
+        "newscrawl/listing_items/politics": items,
+        "newscrawl/articles_requested": parsed,
+        "newscrawl/articles_parsed": parsed,
+        "newscrawl/field_present/title": parsed,
+        "newscrawl/field_present/published": parsed,
+        "newscrawl/field_present/body": parsed,
+        "newscrawl/field_present/editor": editor,
+    }
+    stats.update(extra)
+    return stats
+
+
+def verdict_for(stats: dict, history: list[dict] | None = None):
+    return judge(stats, run_metrics(stats), history or [])
+
+
+def test_a_normal_run_is_complete() -> None:
+    good = stats_of()
+    verdict = verdict_for(good, [run_metrics(good)] * 3)
+    assert verdict.exit_code is ExitCode.OK and verdict.status == "complete"
+
+
+def test_a_collapsed_field_fails_the_run_naming_field_and_numbers() -> None:
+    history = [run_metrics(stats_of(editor=29))] * 3
+    verdict = verdict_for(stats_of(editor=3), history)
+    assert verdict.exit_code is ExitCode.LAYOUT_CHANGED
+    assert verdict.reason == "field editor: on 10% of 30 articles (recent runs: 97%)"
+
+
+def test_a_field_rare_in_history_does_not_fail_when_rare_now() -> None:
+    history = [run_metrics(stats_of(editor=4))] * 3
+    assert verdict_for(stats_of(editor=3), history).exit_code is ExitCode.OK
+
+
+def test_coverage_is_not_judged_on_a_handful_of_articles() -> None:
+    history = [run_metrics(stats_of())] * 3
+    assert verdict_for(stats_of(parsed=2, editor=0), history).exit_code is ExitCode.OK
+
+
+def test_an_empty_listing_that_used_to_list_stories_fails_the_run() -> None:
+    history = [run_metrics(stats_of())]
+    verdict = verdict_for(stats_of(items=0, parsed=0, editor=0), history)
+    assert verdict.exit_code is ExitCode.LAYOUT_CHANGED
+    assert verdict.reason == "listing politics: page 1 lists 0 stories (recent runs: 30)"
+
+
+def test_most_articles_failing_validation_fails_the_run_without_history() -> None:
+    stats = stats_of(**{"item_dropped_reasons_count/MissingBody": 20})
+    verdict = verdict_for(stats)
+    assert verdict.exit_code is ExitCode.LAYOUT_CHANGED
+    assert verdict.reason == "20 of 30 articles failed validation"
+
+
+def test_no_listing_fetched_is_an_unreachable_site() -> None:
+    stats = {"newscrawl/listing_pages": 0, "newscrawl/listing_errors": 10}
+    assert verdict_for(stats).exit_code is ExitCode.SITE_UNREACHABLE
+
+
+def test_spider_exceptions_fail_the_run() -> None:
+    stats = stats_of(**{"spider_exceptions/KeyError": 1})
+    assert verdict_for(stats).exit_code is ExitCode.CRAWL_ERRORS
+
+
+def test_most_downloads_failing_fails_the_run_a_few_do_not() -> None:
+    assert verdict_for(stats_of(**{"newscrawl/article_download_errors": 3})).exit_code == 0
+    failing = stats_of(**{"newscrawl/article_download_errors": 30})
+    assert verdict_for(failing).exit_code is ExitCode.CRAWL_ERRORS
+
+
+def test_an_output_error_fails_the_run_first() -> None:
+    stats = stats_of(**{"newscrawl/output_errors": 1})
+    assert verdict_for(stats).exit_code is ExitCode.OUTPUT_FAILED
