@@ -36,6 +36,9 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Retry-After (429/503) and robots.txt Crawl-delay honoured, up to this many seconds.
+NEWSCRAWL_MAX_RETRY_AFTER = 600
+DOWNLOADER_MIDDLEWARES = {"newscrawl.middlewares.PolitenessMiddleware": 560}
 
 # --- pipelines, in the order documented in newscrawl/pipelines/__init__.py -----
 ITEM_PIPELINES = {

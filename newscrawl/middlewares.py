@@ -1,0 +1,100 @@
+"""Downloader middleware: politeness Scrapy does not do by itself.
+
+- ``Retry-After`` on 429 and 503: the host's download slot waits that long
+  (capped by ``NEWSCRAWL_MAX_RETRY_AFTER``) before the retry and the requests
+  after it, then returns to its delay (scrapy #3849, #4424).
+- ``Crawl-delay`` in robots.txt: the slot never sends faster than it asks,
+  whatever AutoThrottle computes (scrapy #892).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
+from scrapy.utils.httpobj import urlparse_cached
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_STATUSES = frozenset({429, 503})
+
+
+def parse_retry_after(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class PolitenessMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.max_wait = crawler.settings.getfloat("NEWSCRAWL_MAX_RETRY_AFTER")
+        self.user_agent = crawler.settings.get("USER_AGENT")
+        self.crawl_delay: dict[str, float] = {}  # slot key → robots.txt Crawl-delay
+        self.paused: dict[str, tuple[float, float]] = {}  # slot key → (until, delay before)
+        crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PolitenessMiddleware:
+        return cls(crawler)
+
+    def robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
+        delay = robotparser.crawl_delay(self.user_agent)
+        if delay:
+            key = urlparse_cached(request).hostname or ""
+            self.crawl_delay[key] = min(delay, self.max_wait)
+            self.crawler.stats.set_value("newscrawl/robots_crawl_delay", delay)
+            logger.info("robots.txt asks for Crawl-delay %s s on %s: honoured", delay, key)
+
+    def _slot(self, request: Request) -> tuple[str, Any]:
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        return key, downloader.slots.get(key)
+
+    def process_request(self, request: Request) -> None:
+        key, slot = self._slot(request)
+        if slot is None:
+            return
+        floor = self.crawl_delay.get(key, 0.0)
+        paused = self.paused.get(key)
+        if paused and time.monotonic() >= paused[0]:
+            del self.paused[key]
+            slot.delay = max(paused[1], floor)
+        elif slot.delay < floor:
+            slot.delay = floor
+        if floor:
+            slot.randomize_delay = False  # randomizing would go below the floor
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in BACKOFF_STATUSES:
+            return response
+        wait = parse_retry_after(response.headers.get("Retry-After"))
+        if wait is None:
+            return response
+        wait = min(wait, self.max_wait)
+        key, slot = self._slot(request)
+        if slot is not None:
+            before = self.paused.get(key, (0.0, slot.delay))[1]
+            slot.delay = max(slot.delay, wait)
+            self.paused[key] = (time.monotonic() + wait, before)
+        self.crawler.stats.inc_value("newscrawl/retry_after_honoured")
+        logger.info("%s answered %d, Retry-After %.0f s: waiting", key, response.status, wait)
+        return response
