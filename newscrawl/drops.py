@@ -37,6 +37,15 @@ class ImpossibleDate(ArticleDrop):
     pass
 
 
+class ImplausibleTitle(ArticleDrop):
+    """A "headline" no editor wrote: thousands of characters long."""
+
+
+class MisdecodedText(ArticleDrop):
+    """Bytes that fit neither the declared charset nor the fallback: the text
+    holds replacement characters, so a field would be silently wrong."""
+
+
 class SpamPage(ArticleDrop):
     outcome = state.SPAM_PAGE
 

@@ -15,9 +15,23 @@ from dateutil import parser as dateparser
 
 SITE_TZ = ZoneInfo("Asia/Shanghai")
 
-# Characters that take space on no screen but break equality: zero-width
-# space/joiners, word joiner, BOM, soft hyphen.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Characters that take space on no screen but break equality (zero-width
+# space/joiners, word joiner, BOM, soft hyphen), control characters that are
+# not whitespace, and lone surrogates (no valid UTF-8 can hold them): a hostile
+# or broken page must not put them into the output.
+_INVISIBLE = dict.fromkeys(
+    [
+        *map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"),
+        *range(0x00, 0x09),
+        0x0B,
+        0x0C,
+        *range(0x0E, 0x1C),
+        *range(0x7F, 0x85),
+        *range(0x86, 0xA0),
+        *range(0xD800, 0xE000),
+    ],
+    None,
+)
 
 # A label such as "Editor  : ", "Web Editor: ", "Editor：" (full-width colon).
 _EDITOR_RE = re.compile(r"^(?:web\s+)?editors?\s*[:：]\s*(?P<name>.*)$", re.IGNORECASE)
@@ -36,7 +50,8 @@ _NO_DEFAULT = datetime(1, 1, 1)
 
 def normalize_space(text: str | None) -> str:
     """Collapse every run of whitespace (Unicode spaces, non-breaking spaces,
-    newlines) to one space, drop invisible characters, and trim."""
+    newlines) to one space, drop invisible and control characters and lone
+    surrogates, and trim."""
     if not text:
         return ""
     return " ".join(text.translate(_INVISIBLE).split())

@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import secrets
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import IO, Any
 from scrapy.utils.serialize import ScrapyJSONEncoder
 
 from newscrawl.state import StateStore
-from newscrawl.verdict import Verdict, judge, run_metrics
+from newscrawl.verdict import ExitCode, Verdict, judge, run_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,44 @@ _held_locks: dict[Path, IO[str]] = {}
 
 class StateLocked(RuntimeError):
     """Another process is running a crawl on the same state folder."""
+
+
+class SetupFailed(RuntimeError):
+    """The run cannot start: its output folder or its state is unusable."""
+
+    def __init__(self, exit_code: ExitCode, message: str) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def preflight(output_dir: Path, state_dir: Path) -> None:
+    """Check, before any crawling, that the output folder takes files and that the
+    state database opens; raise ``SetupFailed`` with a clear message otherwise.
+    A state that cannot be read is never reset: the operator decides."""
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        probe = output_dir / f".newscrawl-probe-{os.getpid()}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise SetupFailed(
+            ExitCode.OUTPUT_FAILED, f"cannot write to the output folder {output_dir}: {exc}"
+        ) from None
+    try:
+        store = StateStore(state_dir, "preflight")
+        try:
+            # Another program's transaction would stop this run's first write.
+            store.db.execute("BEGIN IMMEDIATE")
+            store.db.execute("ROLLBACK")
+        finally:
+            store.close()
+    except sqlite3.Error as exc:
+        raise SetupFailed(
+            ExitCode.STATE_FAILED,
+            f"cannot use the state database in {state_dir} ({exc}); it is left as it is:"
+            " stop the program that locks it, or restore it, or delete the folder to"
+            " start over (every story is then delivered again)",
+        ) from None
 
 
 def acquire_lock(state_dir: Path) -> None:

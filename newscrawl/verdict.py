@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     CRAWL_ERRORS = 5  # spider errors, or most pages failed to download
     OUTPUT_FAILED = 6  # the output files or manifest could not be written
     LAYOUT_CHANGED = 7  # the site's pages no longer look like the crawler expects
+    STATE_FAILED = 8  # the state database is locked by another program or unreadable
 
 
 # Fields whose coverage (share of parsed articles that have them) is watched.
@@ -39,6 +40,15 @@ MIN_ARTICLES_FOR_COVERAGE = 5
 # More than this share of parsed articles failing validation means the
 # extraction no longer fits the pages.
 MAX_INVALID_SHARE = 0.5
+# Drops that mean the page did not fit the extraction.
+INVALID_REASONS = (
+    "MissingTitle",
+    "MissingBody",
+    "MissingPublished",
+    "ImpossibleDate",
+    "ImplausibleTitle",
+    "MisdecodedText",
+)
 # Download failures (after retries) on more than this share of requested pages
 # fail the run; a few broken pages are logged and retried by the next run.
 MAX_FAILED_DOWNLOAD_SHARE = 0.5
@@ -112,8 +122,7 @@ def _layout_verdict(
     parsed = metrics["articles_parsed"]
     if parsed >= MIN_ARTICLES_FOR_COVERAGE:
         invalid = sum(
-            stats.get(f"item_dropped_reasons_count/{reason}", 0)
-            for reason in ("MissingTitle", "MissingBody", "MissingPublished", "ImpossibleDate")
+            stats.get(f"item_dropped_reasons_count/{reason}", 0) for reason in INVALID_REASONS
         )
         if invalid > MAX_INVALID_SHARE * parsed:
             return Verdict(

@@ -94,3 +94,14 @@ def test_parse_site_datetime_gives_iso_8601_with_the_site_offset(raw: str, expec
 )
 def test_parse_site_datetime_never_completes_or_invents_a_date(raw: str) -> None:
     assert parse_site_datetime(raw) is None
+
+
+@given(st.text())
+def test_normalize_space_output_is_always_encodable_utf8_without_controls(text: str) -> None:
+    result = normalize_space(text)
+    result.encode("utf-8")  # raises on a lone surrogate
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in result)
+
+
+def test_normalize_space_removes_control_characters_and_lone_surrogates() -> None:
+    assert normalize_space("Tit\x00le\x07 \ud800here\x1b") == "Title here"

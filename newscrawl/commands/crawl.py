@@ -15,8 +15,8 @@ import sys
 from scrapy.commands import crawl
 from scrapy.exceptions import UsageError
 
-from newscrawl.locations import state_dir
-from newscrawl.run import StateLocked, acquire_lock, release_lock
+from newscrawl.locations import output_dir, state_dir
+from newscrawl.run import SetupFailed, StateLocked, acquire_lock, preflight, release_lock
 from newscrawl.verdict import ExitCode
 
 
@@ -36,12 +36,22 @@ class Command(crawl.Command):
             self.exitcode = ExitCode.LOCKED
             return
         try:
+            preflight(output_dir(self.settings), folder)
             crawler = self._create_crawler(args[0])
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
+        except SetupFailed as exc:
+            sys.stderr.write(f"newscrawl: {exc}\n")
+            self.exitcode = exc.exit_code
+            return
         finally:
             release_lock(folder)
         if self.crawler_process.bootstrap_failed:
             self.exitcode = ExitCode.ERROR
             return
-        self.exitcode = int(crawler.stats.get_value("newscrawl/exit_code", ExitCode.OK))
+        code = crawler.stats.get_value("newscrawl/exit_code")
+        if code is None and hasattr(crawler.spider, "run"):
+            # A newscrawl run that never reached its verdict did not succeed.
+            sys.stderr.write("newscrawl: the run ended without a verdict (see log)\n")
+            code = ExitCode.CRAWL_ERRORS
+        self.exitcode = int(code or ExitCode.OK)

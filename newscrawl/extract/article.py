@@ -59,12 +59,20 @@ def _info_spans(selector: Selector) -> tuple[str | None, str | None, str | None]
     return time_raw, source_raw, editor_raw
 
 
+def _visible_text(selector: Selector, xpath: str) -> str:
+    """The text of the first node ``xpath`` finds, without script or style content
+    (a hostile headline may carry a ``<script>``)."""
+    found = selector.xpath(xpath)
+    if not found:
+        return ""
+    texts = found[0].xpath("self::text() | .//text()[not(ancestor::script or ancestor::style)]")
+    if not texts:  # an attribute (twitter:title's content)
+        return normalize_space(found[0].get())
+    return normalize_space("".join(texts.getall()))
+
+
 def extract_article(selector: Selector, url: str) -> RawArticle:
-    titles = tuple(
-        text
-        for xpath in TITLE_XPATHS
-        if (text := normalize_space(selector.xpath(f"string({xpath})").get()))
-    )
+    titles = tuple(text for xpath in TITLE_XPATHS if (text := _visible_text(selector, xpath)))
     time_raw, source_raw, editor_raw = _info_spans(selector)
     comment = selector.xpath("//head/comment()").re_first(PUBLISH_COMMENT_RE)
     containers = selector.xpath(BODY_CONTAINER_XPATH)

@@ -1,4 +1,5 @@
-"""Stage 1: an item without a title, a body or a possible date goes no further.
+"""Stage 1: an item without a title, a body or a possible date goes no further,
+nor one whose headline is implausibly long or whose text was misdecoded.
 
 It also counts, for every parsed article, which watched fields it has
 (``newscrawl/field_present/<field>``): the run's verdict compares that coverage
@@ -13,7 +14,14 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from newscrawl.drops import ImpossibleDate, MissingBody, MissingPublished, MissingTitle
+from newscrawl.drops import (
+    ImplausibleTitle,
+    ImpossibleDate,
+    MisdecodedText,
+    MissingBody,
+    MissingPublished,
+    MissingTitle,
+)
 from newscrawl.normalize import SITE_TZ
 from newscrawl.verdict import WATCHED_FIELDS
 
@@ -21,6 +29,9 @@ from newscrawl.verdict import WATCHED_FIELDS
 EARLIEST_PUBLISHED = datetime(1999, 1, 1, tzinfo=SITE_TZ)
 # Time zones and clock skew put a fresh story up to a day "ahead" of the crawler.
 FUTURE_TOLERANCE = timedelta(days=1)
+# ECNS headlines run to about 150 characters; ten times that is no headline.
+TITLE_MAX_CHARS = 1500
+REPLACEMENT_CHAR = "\ufffd"
 
 
 class ValidationPipeline:
@@ -34,10 +45,16 @@ class ValidationPipeline:
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         self._count_coverage(adapter)
-        if not adapter.get("title"):
+        title = adapter.get("title")
+        if not title:
             raise MissingTitle("no headline in h1, twitter:title or <title>")
-        if not any(block.text for block in adapter.get("body_blocks") or ()):
+        if len(title) > TITLE_MAX_CHARS:
+            raise ImplausibleTitle(f"a {len(title)}-character headline")
+        texts = [block.text for block in adapter.get("body_blocks") or () if block.text]
+        if not texts:
             raise MissingBody("the body container holds no text")
+        if REPLACEMENT_CHAR in title or any(REPLACEMENT_CHAR in text for text in texts):
+            raise MisdecodedText("the page's bytes do not match its charset")
         raw = adapter.get("published_raw")
         if adapter.get("published") is None:
             if raw:

@@ -21,12 +21,14 @@ from typing import Any, Self
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newscrawl.drops import ArticleDrop
 from newscrawl.extract import ListingEntry, extract_article, extract_feed, extract_listing
+from newscrawl.extract.encoding import redecode
 from newscrawl.items import ArticleItem
 from newscrawl.loaders import load_article
 from newscrawl.locations import log_dir, output_dir, state_dir
@@ -40,6 +42,7 @@ from newscrawl.urls import (
     listing_page_url,
     origin_of,
 )
+from newscrawl.verdict import ExitCode
 
 logger = logging.getLogger(__name__)
 
@@ -214,6 +217,7 @@ class EcnsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             self.page_failed(url, "not an HTML page")
             return
+        response = redecode(response)
         try:
             raw = extract_article(response.selector, url)
         except Exception as exc:  # a malformed page must not end the run
@@ -243,6 +247,11 @@ class EcnsSpider(scrapy.Spider):
     def listing_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         section, page = request.cb_kwargs["section"], request.cb_kwargs["page"]
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            logger.warning("%s: %s not crawled: %s", section, request.url, failure.value)
+            self.crawler.stats.inc_value("newscrawl/listings_forbidden")
+            self.section_done(section)
+            return
         if failure.check(HttpError) and failure.value.response.status == 404:
             if page == 1:
                 logger.warning("%s: listing %s not found", section, request.url)
@@ -270,5 +279,11 @@ class EcnsSpider(scrapy.Spider):
         try:
             verdict = self.run.finish(reason, stats.get_stats())
             stats.set_value("newscrawl/exit_code", int(verdict.exit_code))
+        except OSError:
+            logger.exception("Cannot write the run's manifest: nothing is marked delivered")
+            stats.set_value("newscrawl/exit_code", int(ExitCode.OUTPUT_FAILED))
+        except Exception:
+            logger.exception("The run could not be finished: nothing is marked delivered")
+            stats.set_value("newscrawl/exit_code", int(ExitCode.CRAWL_ERRORS))
         finally:
             self.run.close()

@@ -1,0 +1,31 @@
+"""Pages whose bytes do not match their declared charset.
+
+ECNS serves UTF-8. A body that is not valid UTF-8 (GBK text in a page declared
+UTF-8, or a page declaring nothing) would otherwise be decoded with
+replacement characters or as cp1252 mojibake: a silently wrong field. Such a
+body is decoded as GB18030 (the superset of GBK that China News Service's
+Chinese pages use) when it is valid in it; otherwise the replacement
+characters stay and validation drops the item with its reason.
+"""
+
+from __future__ import annotations
+
+from scrapy.http import TextResponse
+
+FALLBACK_ENCODING = "gb18030"
+
+
+def redecode(response: TextResponse) -> TextResponse:
+    try:
+        response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return response
+    if response.encoding.lower().replace("-", "") == FALLBACK_ENCODING:
+        return response
+    try:
+        response.body.decode(FALLBACK_ENCODING)
+    except UnicodeDecodeError:
+        return response
+    return response.replace(encoding=FALLBACK_ENCODING)

@@ -1,0 +1,55 @@
+"""A run that cannot start fails loudly, with its own exit code, and never resets
+the state: output folder unusable, state database locked or corrupted."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from newscrawl.localrun import crawl
+from newscrawl.state import DB_NAME
+from newscrawl.verdict import ExitCode
+from tests.conftest import Replica
+
+SECTIONS = {"sections": "business"}
+
+
+def test_an_output_path_that_is_a_file_fails_with_the_output_code(
+    replica: Replica, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.write_text("not a folder")
+    result = crawl(replica.base_url, out, tmp_path / "state", spider_args=SECTIONS)
+    assert result.returncode == ExitCode.OUTPUT_FAILED
+    assert "cannot write to the output folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_corrupted_state_database_fails_and_is_left_as_it_was(
+    replica: Replica, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    garbage = b"this is not an sqlite database" * 100
+    (state / DB_NAME).write_bytes(garbage)
+    result = crawl(replica.base_url, tmp_path / "out", state, spider_args=SECTIONS)
+    assert result.returncode == ExitCode.STATE_FAILED, result.stderr[-2000:]
+    assert "cannot use the state database" in result.stderr
+    assert (state / DB_NAME).read_bytes() == garbage
+    assert not list((tmp_path / "out").glob("*.jsonl"))
+
+
+def test_a_state_database_locked_by_another_program_fails_the_run(
+    replica: Replica, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    first = crawl(replica.base_url, tmp_path / "out", state, spider_args=SECTIONS)
+    assert first.returncode == 0, first.stderr[-2000:]
+    holder = sqlite3.connect(state / DB_NAME, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        result = crawl(replica.base_url, tmp_path / "out", state, spider_args=SECTIONS)
+    finally:
+        holder.close()
+    assert result.returncode == ExitCode.STATE_FAILED, result.stderr[-2000:]
+    assert "database is locked" in result.stderr
