@@ -34,7 +34,7 @@ from newscrawl.loaders import load_article
 from newscrawl.locations import log_dir, output_dir, state_dir
 from newscrawl.normalize import parse_site_datetime
 from newscrawl.run import Run
-from newscrawl.state import FINAL_OUTCOMES, INVALID, NOT_FOUND
+from newscrawl.state import FINAL_OUTCOMES, INVALID, NOT_FOUND, StateStore
 from newscrawl.urls import (
     SECTION_PATHS,
     article_id,
@@ -114,7 +114,6 @@ class EcnsSpider(scrapy.Spider):
             log_format=settings.get("LOG_FORMAT"),
             log_level=settings.get("LOG_LEVEL"),
         )
-        spider.state = spider.run.state
         # Known ground ends paging only where the last run paged the section to its
         # end; a backfill (since=) pages past it down to its date.
         spider.full_paging = {
@@ -125,6 +124,10 @@ class EcnsSpider(scrapy.Spider):
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
+
+    @property
+    def state(self) -> StateStore:
+        return self.run.state
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.use_rss:
