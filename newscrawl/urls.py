@@ -47,19 +47,21 @@ def canonical_url(href: str, base_url: str, page_url: str | None = None) -> str 
     """The canonical form of a link to the site, on the configured origin.
 
     Returns None for links that leave the site (other hosts, ``mailto:``,
-    ``javascript:``). The mobile prefix ``/m/`` is dropped, query strings and
-    fragments are removed (ECNS story URLs carry none), and the path is
-    normalized by w3lib.
+    ``javascript:``) and for links that are not valid URLs. The mobile prefix
+    ``/m/`` is dropped, query strings and fragments are removed (ECNS story URLs
+    carry none), and the path is normalized by w3lib.
     """
     href = href.strip()
     if not href:
         return None
     scheme, netloc = origin_of(base_url)
-    absolute = urljoin(page_url or base_url, href)
-    parts = urlsplit(absolute)
+    try:
+        parts = urlsplit(urljoin(page_url or base_url, href))
+        host = (parts.hostname or "").lower()
+    except ValueError:  # "http://[broken" and the like: not a link we can follow
+        return None
     if parts.scheme not in ("http", "https"):
         return None
-    host = (parts.hostname or "").lower()
     if host not in SITE_HOSTS and parts.netloc.lower() != netloc.lower():
         return None
     path = parts.path or "/"

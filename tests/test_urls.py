@@ -36,6 +36,7 @@ def test_every_link_form_of_a_story_gives_one_canonical_url(href: str, base: str
         "mailto:en@chinanews.com.cn",
         "javascript:;",
         "",
+        "http://[broken/news/politics/2025-01-10/detail-iabcdefg1234567.shtml",
     ],
 )
 def test_links_leaving_the_site_have_no_canonical_url(href: str) -> None:
