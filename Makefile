@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format fixtures clean
+.PHONY: install demo test lint format fixtures spam-eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ format: $(STAMP)
 ## Rewrite tests/fixtures/expected/*.json from the current extraction (after an intended change).
 fixtures: $(STAMP)
 	$(BIN)/python -m tests.fixtures.regenerate
+
+## Precision and recall of the link-spam detector per form, on a generated labeled corpus.
+spam-eval: $(STAMP)
+	$(BIN)/python -m newscrawl.spam_corpus eval
 
 clean:
 	rm -rf $(VENV) .replica output/demo output/demo-state

@@ -11,8 +11,23 @@ How it decides: :func:`block_features` measures a block once (link text shares,
 off-site anchors, list shape, CJK share, sentence punctuation, vocabulary hits,
 repetition, hidden style) into a :class:`BlockFeatures`; :func:`classify_block`
 applies named thresholds to those features in a fixed order and returns the
-first reason that holds. :func:`classify_page` judges the page as a whole from
-its title and its blocks' verdicts.
+first reason that holds. :func:`judge_page` (the spam stage's entry point) judges
+every block, then the blocks in context (a run of blocks that are each one short
+off-site link is a list injected one anchor a block), then the page as a whole:
+a page that keeps real news once its spam blocks are out is an article with an
+injection and is never dropped; one that does not is spam when its title, its
+share of content spam, its off-site links or its sales pitch say so.
+:func:`classify_page` is the page verdict alone.
+
+Hidden blocks: :func:`is_hidden_style` reads ``Block.style``, the inline styles of
+the block and its ancestors; :func:`hiding_rules` and :func:`style_from_rules`
+let the extraction add the declarations of the page's CSS classes and ids that
+hide, so that a block hidden by a class is judged as one hidden inline.
+
+How well it does is measured, not asserted: ``python -m newscrawl.spam_corpus eval``
+runs a generated, labeled corpus through the crawler's extraction and this module
+and prints precision and recall per spam form and the false positives on clean
+text (``tests/test_spam_eval.py`` holds it to the bar of issue 3).
 
 How to read a :class:`Verdict`: ``spam`` says whether to drop the block (or the
 page); ``reason`` names the rule that fired, one of :data:`HIDDEN`,
@@ -31,7 +46,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -52,6 +67,10 @@ __all__ = [
     "block_features",
     "classify_block",
     "classify_page",
+    "hiding_rules",
+    "is_hidden_style",
+    "judge_page",
+    "style_from_rules",
 ]
 
 # --- Reasons ---------------------------------------------------------------------------
@@ -81,10 +100,18 @@ CLEAN = Verdict(False, None)
 OFFSCREEN_MIN_PX = 500.0
 # The same in em/rem (500px at the usual 16px font size is about 30em).
 OFFSCREEN_MIN_EM = 30.0
+# A box this small (px) with ``overflow:hidden`` shows nothing: the "1px by 1px" trick.
+HIDDEN_MAX_BOX_PX = 1.0
+# A ``clip:rect(…)`` whose every edge is within this many px clips the box away.
+HIDDEN_MAX_CLIP_PX = 1.0
+# Text this small (px) cannot be read; real pages never set body text below 8px.
+HIDDEN_MAX_FONT_PX = 1.0
 
 # Spider pool: a list needs this many items; sentences rarely hold 5 pipe/slash items.
 SPIDER_POOL_MIN_TOKENS = 5
-# Space-separated Chinese lists need more items: 4-5 space-separated phrases can be verse.
+# Chinese lists separated by spaces, 、 or ， need more items: four or five phrases can be
+# verse ("床前明月光 疑是地上霜 …"); six short Chinese items in a row are a list, and a
+# list of Chinese names or keywords is not article text on this English site.
 SPIDER_POOL_MIN_SPACE_TOKENS = 6
 # Nearly every item must be short: one long item means the separators sit in prose.
 SPIDER_POOL_MIN_SHORT_SHARE = 0.9
@@ -95,8 +122,6 @@ LIST_TOKEN_MAX_WORDS = 4
 # At least half the items in Chinese makes a pipe/slash list a keyword list on an
 # English site; Latin lists also need off-site links or spam terms ("Links | About Us").
 SPIDER_POOL_MIN_CJK_TOKEN_SHARE = 0.5
-# Half the items ending in 县/市/区/旗… makes a space-separated list a place-name pool.
-SPIDER_POOL_MIN_PLACE_SHARE = 0.5
 # Off-site subdomains of one registered domain that mark a pool of throw-away hosts
 # (a spam farm mints one subdomain per keyword; real citations repeat one host).
 SPIDER_POOL_MIN_POOL_HOSTS = 3
@@ -105,6 +130,19 @@ SPIDER_POOL_MIN_POOL_HOSTS = 3
 OFFSITE_MIN_ANCHORS = 3
 # ...and their text must make up most of the block: prose with a link stays prose.
 OFFSITE_MIN_TEXT_SHARE = 0.5
+# ...and the words between the anchors must not be a sentence: "Data from the IMF, the
+# World Bank and the WTO point to a recovery" cites three sources in ten words of its
+# own with function words; "Partners: a | b | c" has one word around its links.
+OFFSITE_SENTENCE_MIN_WORDS = 5
+
+# Link items: a block that is nothing but a short off-site link (a ``<li>`` or ``<p>``
+# of a list injected one anchor a block). Its anchor text covers this share of it...
+LINK_ITEM_MIN_SHARE = 0.8
+# ...and it is at most this long (characters without spaces): a name or keyword.
+LINK_ITEM_MAX_CHARS = 40
+# This many link items in a row are a list of backlinks, not article text; real articles
+# link other stories on the site, and cite at most one or two sources a paragraph.
+LINK_RUN_MIN_BLOCKS = 3
 
 # Vocabulary: off-site anchor text covering this share of the block makes it a link,
 # not prose, so one vocabulary hit suffices.
@@ -132,29 +170,51 @@ STUFFING_TOP_TERMS = 3
 # ...and at most half the tokens distinct: short real sentences repeat a name or two
 # ("U.S." twice) but stay above 0.6 distinct.
 STUFFING_MAX_DISTINCT_SHARE = 0.5
+# The same measures are also taken over the block's items (split on spaces, commas, 、,
+# pipes, slashes, dashes): Chinese keywords overlap in their character pairs
+# ("seo优化 网站优化 快速排名" spreads over seven pairs), but repeat whole as items. Only
+# in text with fewer English function words than this share of its words: keyword runs
+# have none, prose a third (and the token measure covers English stuffing).
+ITEMS_MAX_FUNCTION_SHARE = 0.1
 
-# Page: a strict majority of text blocks, by count and by characters, content spam
-# (vocabulary, off-site links, stuffing: what a spam page is made of)...
+# Page. The question a page rule answers is whether what is left once the spam blocks are
+# out is an article. A news block is a clean block of prose (see is_prose) of at least
+# this many words, with no pitch word ("you", "claim", "click"…) and no non-newsworthy
+# spam term; the leftovers of a spam page are pitches ("Claim your free spins"), slogans
+# and labels...
+PAGE_NEWS_MIN_WORDS = 6
+# ...and news blocks holding this many words in all are an article: a lead, two captions
+# (a real story's shortest text, a one-paragraph video lead, has 20 and more). A page
+# that keeps them is never spam as a whole, whatever was injected into it; one stray line
+# of a spam page ("All rights reserved. Copyright 2024 Lucky88 Group.") is not enough.
+PAGE_MIN_NEWS_WORDS = 15
+# Without that much news, the page is spam when content spam (vocabulary, off-site links,
+# stuffing, lists of spam terms) is a strict majority of its text blocks (by count: a
+# Chinese block holds in 12 characters what an English one says in 60)...
 PAGE_MIN_SPAM_SHARE = 0.5
-# ...unless this much clean text remains: then it is a real article with an injection.
-PAGE_MAX_CLEAN_CHARS = 400
-# Body mostly off-site links: this many off-site anchors at least...
+# ...or when its body is mostly off-site links: this many off-site anchors at least...
 PAGE_MIN_OFFSITE_ANCHORS = 5
-# ...whose text is at least this share of the body text.
+# ...whose text is at least this share of the body text...
 PAGE_MIN_OFFSITE_TEXT_SHARE = 0.5
-# A title with a non-newsworthy spam term over a body dense in spam terms: at least
-# this many distinct terms in the body (a gambling-crackdown story repeats one or two)...
-PAGE_MIN_VOCAB_TERMS = 4
-# ...this many of them not newsworthy (news says "gambling", ads say "free spins")...
-PAGE_MIN_STRONG_TERMS = 2
-# ...at this many hits per 100 Latin words (a real offshore-gambling story: 3.7)...
+# ...or when the body is dense in spam terms: this many hits per 100 Latin words (a real
+# offshore-gambling story: 3.7)...
 PAGE_MIN_VOCAB_PER_100_WORDS = 5.0
-# ...written as a sales pitch: this many "you", "claim", "bonus"… per 100 words (news
-# reports in the third person; a crackdown story can be as dense in terms as an ad).
+# ...of at least this many distinct terms not newsworthy (news says "gambling", ads say
+# "free spins" and "online casino")...
+PAGE_MIN_STRONG_TERMS = 2
+# ...written as a sales pitch: this many "you", "claim", "bonus", imperatives… per 100
+# words (news reports in the third person; a crackdown story can be as dense in terms
+# as an ad), or carrying this many content-spam blocks (its links to what it sells)...
 PAGE_MIN_PITCH_PER_100_WORDS = 2.0
-# A title needs this many distinct English spam terms, one of them not newsworthy
-# ("Casino revenue rises" is a headline; "Casino bonus, free spins" is not).
+PAGE_MIN_SELLING_BLOCKS = 2
+# ...or when its title is in English spam vocabulary (this many distinct terms, one of
+# them not newsworthy: "Casino revenue rises" is a headline, "Casino bonus, free spins"
+# is not) over a body that sells: a pitch word, a content-spam block, or no text at all.
+# A headline about a crackdown on payday loans heads a body that reports, not sells.
 TITLE_MIN_TERMS = 2
+# A title at least this Chinese, holding a Chinese spam term, is spam whatever the body:
+# the site titles its stories in English.
+TITLE_MIN_CJK_SHARE = 0.5
 
 # --- Site hosts ----------------------------------------------------------------------
 
@@ -192,17 +252,30 @@ _URL_RE = re.compile(
 )
 _PIPE_RE = re.compile(r"[|｜丨│¦]")
 _LIST_SEP_RE = re.compile(r"[|｜丨│¦/／]")
+# Items of a Chinese list: spaces, the enumeration comma 、, commas.
+_CJK_LIST_SEP_RE = re.compile(r"[\s、，,]+")
 # A label before a list ("主站蜘蛛池模板: ", "Links: ").
 _LABEL_RE = re.compile(r"^[^:：]{0,20}[:：]\s*")
 # A sentence end: Latin mark before a space or the end, or any Chinese full stop.
 _SENTENCE_END_RE = re.compile(r"[.!?;](?=\s|$|[\"'”’)\]])|[。！？；]")
-_PLACE_SUFFIX_RE = re.compile(f"[{_CJK}](?:县|市|区|旗|镇|乡|州|省|盟)$")
 
 # Styles that hide a block.
 _DISPLAY_NONE_RE = re.compile(r"(?:^|[;\s])display\s*:\s*none\b", re.IGNORECASE)
 _VISIBILITY_RE = re.compile(r"(?:^|[;\s])visibility\s*:\s*(\w+)", re.IGNORECASE)
-_FONT_SIZE_RE = re.compile(r"(?:^|[;\s])font-size\s*:\s*([0-9.]+)", re.IGNORECASE)
-_ZERO_BOX_RE = re.compile(r"(?:^|[;\s])(?:max-)?(?:height|width)\s*:\s*0(?:\.0*)?(?![0-9.])", re.I)
+_FONT_SIZE_RE = re.compile(r"(?:^|[;\s])font-size\s*:\s*([0-9.]+)\s*(px)?", re.IGNORECASE)
+_BOX_RE = re.compile(
+    r"(?:^|[;\s])(?:max-)?(?:height|width)\s*:\s*([0-9.]+)\s*(px)?(?![0-9.])", re.IGNORECASE
+)
+_CLIP_RECT_RE = re.compile(r"(?:^|[;\s])clip\s*:\s*rect\(([^)]*)\)", re.IGNORECASE)
+_CLIP_PATH_RE = re.compile(
+    r"(?:^|[;\s])clip-path\s*:\s*(?:inset\(\s*50%|circle\(\s*0(?:px)?\s*[)a])", re.IGNORECASE
+)
+_NUMBER_RE = re.compile(r"-?[0-9.]+")
+# CSS: comments, rules (the innermost braces, so rules inside @media are read too), and
+# the simple selectors hiding_rules understands: a class or an id, after a tag or not.
+_CSS_COMMENT_RE = re.compile(r"/\*.*?\*/", re.DOTALL)
+_CSS_RULE_RE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_SIMPLE_SELECTOR_RE = re.compile(r"(?:[a-z][a-z0-9]*)?([.#][a-z_-][\w-]*)", re.IGNORECASE)
 _OVERFLOW_HIDDEN_RE = re.compile(r"(?:^|[;\s])overflow(?:-[xy])?\s*:\s*hidden\b", re.IGNORECASE)
 _OPACITY_ZERO_RE = re.compile(r"(?:^|[;\s])opacity\s*:\s*0(?:\.0*)?(?![0-9.])", re.IGNORECASE)
 _OFFSET_RE = re.compile(
@@ -230,6 +303,14 @@ _STOP_TOKENS = _FUNCTION_WORDS | _words("s also more most one two")
 # brands, adult, loan sharks, casino marketing) almost never do.
 # Second person and calls to action: ads address the reader, news reports on others.
 _PITCH_WORDS = _words("you your yours claim register signup click bonus bonuses discount cheap")
+# Ads also sell in the imperative: a sentence opening with one of these verbs ("Buy
+# Viagra online", "Get payday loans", "Watch live cams") is a pitch. News sentences open
+# with their subject, and these verbs inside a sentence ("to get", "will buy") are news.
+_IMPERATIVE_RE = re.compile(
+    r"(?:^|[.!?]\s+)(?:buy|get|play|watch|meet|order|apply|join|download|try|enjoy|win|bet"
+    r"|save|call|visit|sign|claim|register|click|grab|shop|discover|need)\b",
+    re.IGNORECASE,
+)
 _EN_NEWSWORTHY = _words(
     "casino casinos gambling gambler gamblers lottery lotteries betting poker jackpot"
     " jackpots bookmaker bookmakers pornography pornographic roulette baccarat"
@@ -361,6 +442,10 @@ _CJK_VOCAB_RE = re.compile("|".join(sorted(_CJK_TERMS, key=len, reverse=True)))
 # Lower-cased Latin words and digit runs, and CJK runs.
 _TOKEN_RE = re.compile(rf"[a-z][a-z0-9]*|[0-9]+|[{_CJK}]+")
 _POOL_LITERAL = "蜘蛛池"
+# Item boundaries for the repetition of whole items (keyword stuffing), and what is
+# trimmed off an item ("live!" is "live").
+_ITEM_SPLIT_RE = re.compile(r"[\s,，、;；|｜丨/／]+|\s[-–—]\s")
+_ITEM_TRIM = " .。!！?？:：\"'“”‘’()（）-–—"
 
 
 # --- Features --------------------------------------------------------------------------
@@ -372,7 +457,7 @@ class BlockFeatures:
 
     chars: int  # non-space characters of the text
     words: int  # Latin words
-    cjk_share: float  # CJK characters / non-space characters
+    cjk_share: float  # CJK characters / letters, digits and CJK characters
     link_count: int  # anchors, wherever they point
     offsite_links: int  # anchors pointing to another domain
     link_text_share: float  # anchor text characters / text characters (capped at 1)
@@ -384,7 +469,6 @@ class BlockFeatures:
     list_tokens: int  # items of the list
     short_token_share: float  # items short enough to be a name or keyword
     cjk_token_share: float  # items written in Chinese
-    place_token_share: float  # items ending in a place suffix (县, 市, 区, 旗…)
     sentence_marks: int  # sentence ends (. ! ? ; 。 ！ ？ ；) outside URLs
     function_words: int  # English function words (the, of, in…)
     pitch_words: int  # second person and calls to action (you, your, claim, bonus…)
@@ -395,8 +479,14 @@ class BlockFeatures:
     content_tokens: int  # words and CJK bigrams, stop words left out
     repetition: float  # share of content tokens taken by the few most frequent
     distinct_share: float  # distinct content tokens / content tokens
+    items: int  # items split on spaces, commas, 、, |, /, dashes (0: not measured, prose)
+    item_repetition: float  # share of the items taken by the few most frequent
+    item_distinct_share: float  # distinct items / items
     hidden: bool  # the inline styles hide the block
     pool_literal: bool  # the text says 蜘蛛池
+    outside_words: int  # Latin words outside the block's anchors
+    outside_function_words: int  # of those, English function words
+    offsite_hosts: frozenset[str] = frozenset()  # host names of the off-site anchors
 
     @property
     def is_prose(self) -> bool:
@@ -408,6 +498,33 @@ class BlockFeatures:
             and (self.function_words > 0 or self.sentence_marks > 0)
             and self.offsite_text_share < VOCAB_LINKED_MIN_SHARE
         )
+
+    @property
+    def is_news(self) -> bool:
+        """Prose that reads as news: long enough, addressing nobody, selling nothing
+        (see PAGE_NEWS_MIN_WORDS). Only said of blocks kept clean."""
+        return (
+            self.is_prose
+            and self.words >= PAGE_NEWS_MIN_WORDS
+            and not self.pitch_words
+            and not self.strong_terms
+        )
+
+    @property
+    def is_link_item(self) -> bool:
+        """Nothing but a short off-site link: one item of a list injected one anchor a
+        block (see LINK_ITEM_MIN_SHARE)."""
+        return (
+            self.offsite_links > 0
+            and self.offsite_text_share >= LINK_ITEM_MIN_SHARE
+            and self.chars <= LINK_ITEM_MAX_CHARS
+            and not self.is_prose
+        )
+
+    @property
+    def links_in_sentence(self) -> bool:
+        """The words around the anchors make a sentence (see OFFSITE_SENTENCE_MIN_WORDS)."""
+        return self.outside_words >= OFFSITE_SENTENCE_MIN_WORDS and self.outside_function_words > 0
 
 
 @dataclass(slots=True)
@@ -476,6 +593,8 @@ def _scan(text: str) -> _Scan:
             scan.terms.add(m.group())
             scan.strong.add(m.group())
             scan.cjk_term = True
+    if scan.hits:  # imperatives only count where something is for sale
+        scan.pitch_words += len(_IMPERATIVE_RE.findall(text))
     return scan
 
 
@@ -484,14 +603,18 @@ def block_features(block: Block, site_hosts: frozenset[str]) -> BlockFeatures:
     text = block.text
     chars = len(text) - text.count(" ")
     cjk = 0 if text.isascii() else len(_CJK_RE.findall(text))
-    cjk_share = cjk / chars if chars else 0.0
+    cjk_share = cjk_share_of(text) if cjk else 0.0
 
     link_chars = offsite_chars = offsite = pool_hosts = 0
     offsite_vocab = False
+    off_hosts: set[str] = set()
+    off_texts: list[str] = []
+    outside = text
     if block.links:
         hosts = _site_hosts(site_hosts)
-        off_hosts: set[str] = set()
         for link in block.links:
+            if link.text:
+                outside = outside.replace(link.text, " ", 1)
             n = len(link.text) - link.text.count(" ")
             link_chars += n
             side, host = _link_side(link.href, hosts)
@@ -499,31 +622,45 @@ def block_features(block: Block, site_hosts: frozenset[str]) -> BlockFeatures:
                 offsite += 1
                 offsite_chars += n
                 off_hosts.add(host)
-                if not offsite_vocab and link.text and _scan(link.text).hits:
-                    offsite_vocab = True
+                if link.text:
+                    off_texts.append(link.text)
         if len(off_hosts) >= SPIDER_POOL_MIN_POOL_HOSTS:
             pool_hosts = max(Counter(_registered_domain(h) for h in off_hosts).values())
 
     list_text = _URL_RE.sub(" ", text) if ("/" in text or "@" in text) else text
     separators = len(_LIST_SEP_RE.findall(list_text))
     kind, tokens = _list_tokens(list_text, separators, cjk_share)
-    short = cjk_tokens = places = 0
+    short = cjk_tokens = 0
     for token in tokens:
         if _is_short_token(token):
             short += 1
         if cjk and cjk_share_of(token) >= 0.5:
             cjk_tokens += 1
-            if _PLACE_SUFFIX_RE.search(token):
-                places += 1
     n_tokens = len(tokens)
 
     scan = _scan(text)
+    if off_texts:
+        # Adjacent anchors run together in the block's text ("free spinsjackpot games"):
+        # the anchors' own texts, read apart, hold the terms the run hides.
+        anchors = _scan(" | ".join(off_texts))
+        offsite_vocab = anchors.hits > 0
+        if anchors.hits > scan.hits:
+            scan.hits = anchors.hits
+            scan.terms |= anchors.terms
+            scan.strong |= anchors.strong
+            scan.cjk_term = scan.cjk_term or anchors.cjk_term
     content = scan.content
-    repetition = distinct_share = 0.0
-    if len(content) >= STUFFING_MIN_TOKENS:
-        top = Counter(content).most_common(STUFFING_TOP_TERMS)
-        repetition = sum(c for _, c in top) / len(content)
-        distinct_share = len(set(content)) / len(content)
+    repetition, distinct_share = _repetition(content)
+    items: list[str] = []
+    if scan.function_words <= ITEMS_MAX_FUNCTION_SHARE * scan.words:
+        items = [t for i in _ITEM_SPLIT_RE.split(text.lower()) if (t := i.strip(_ITEM_TRIM))]
+    item_repetition, item_distinct_share = _repetition(items)
+    if outside is text:
+        outside_words, outside_function = scan.words, scan.function_words
+    else:
+        outside_latin = _LATIN_WORD_RE.findall(outside.lower())
+        outside_words = len(outside_latin)
+        outside_function = sum(1 for w in outside_latin if w in _FUNCTION_WORDS)
 
     return BlockFeatures(
         chars=chars,
@@ -540,7 +677,6 @@ def block_features(block: Block, site_hosts: frozenset[str]) -> BlockFeatures:
         list_tokens=n_tokens,
         short_token_share=short / n_tokens if n_tokens else 0.0,
         cjk_token_share=cjk_tokens / n_tokens if n_tokens else 0.0,
-        place_token_share=places / n_tokens if n_tokens else 0.0,
         sentence_marks=len(_SENTENCE_END_RE.findall(list_text)),
         function_words=scan.function_words,
         pitch_words=scan.pitch_words,
@@ -551,21 +687,38 @@ def block_features(block: Block, site_hosts: frozenset[str]) -> BlockFeatures:
         content_tokens=len(content),
         repetition=repetition,
         distinct_share=distinct_share,
+        items=len(items),
+        item_repetition=item_repetition,
+        item_distinct_share=item_distinct_share,
         hidden=bool(block.style) and is_hidden_style(block.style),
         pool_literal=_POOL_LITERAL in text,
+        outside_words=outside_words,
+        outside_function_words=outside_function,
+        offsite_hosts=frozenset(off_hosts),
     )
 
 
+def _repetition(tokens: Sequence[str]) -> tuple[float, float]:
+    """The share of ``tokens`` taken by the STUFFING_TOP_TERMS most frequent, and the
+    share of distinct ones; (0, 0) below STUFFING_MIN_TOKENS tokens."""
+    if len(tokens) < STUFFING_MIN_TOKENS:
+        return 0.0, 0.0
+    top = Counter(tokens).most_common(STUFFING_TOP_TERMS)
+    return sum(c for _, c in top) / len(tokens), len(set(tokens)) / len(tokens)
+
+
 def cjk_share_of(text: str) -> float:
-    """CJK characters / non-space characters of ``text``."""
-    n = len(text) - text.count(" ")
+    """CJK characters / letters, digits and CJK characters of ``text``: punctuation left
+    out, so a Chinese list separated by ，and 、 reads as Chinese as one with spaces."""
+    n = sum(1 for ch in text if ch.isalnum())
     return len(_CJK_RE.findall(text)) / n if n else 0.0
 
 
 def is_hidden_style(style: str) -> bool:
     """Whether inline styles (outermost first, ``;``-joined) hide the element:
     ``display:none``, ``visibility:hidden``, ``font-size:0``, ``opacity:0``, a zero
-    height or width with ``overflow:hidden``, or a large negative offset."""
+    (or 1px) height or width with ``overflow:hidden``, a ``clip`` to nothing, or a
+    large negative offset."""
     if _DISPLAY_NONE_RE.search(style) or _OPACITY_ZERO_RE.search(style):
         return True
     # An inner element can undo visibility and font size: the last declaration wins.
@@ -573,14 +726,68 @@ def is_hidden_style(style: str) -> bool:
     if visibility and visibility[-1].lower() in ("hidden", "collapse"):
         return True
     sizes = _FONT_SIZE_RE.findall(style)
-    if sizes and _as_float(sizes[-1]) == 0.0:
+    if sizes:
+        size, unit = _as_float(sizes[-1][0]), sizes[-1][1]
+        if size == 0.0 or (unit and size is not None and size <= HIDDEN_MAX_FONT_PX):
+            return True
+    if _OVERFLOW_HIDDEN_RE.search(style) and _has_tiny_box(style):
         return True
-    if _ZERO_BOX_RE.search(style) and _OVERFLOW_HIDDEN_RE.search(style):
+    if _CLIP_PATH_RE.search(style):
         return True
+    for edges in _CLIP_RECT_RE.findall(style):
+        values = [_as_float(v) for v in _NUMBER_RE.findall(edges)]
+        if len(values) == 4 and all(v is not None and abs(v) <= HIDDEN_MAX_CLIP_PX for v in values):
+            return True
     for number, unit in _OFFSET_RE.findall(style):
         value = _as_float(number)
         limit = OFFSCREEN_MIN_PX if unit.lower() in ("", "px") else OFFSCREEN_MIN_EM
         if value is not None and value >= limit:
+            return True
+    return False
+
+
+def hiding_rules(css: str) -> dict[str, str]:
+    """The declarations of the page's CSS rules that hide an element, by simple selector:
+    ``.name`` for a class (``div.name`` too, for any tag: a spam class is not reused
+    for visible text), ``#name`` for an id.
+
+    Why: hacked pages hide injected links with a class their ``<style>`` hides as often
+    as with an inline style. The extraction folds these declarations into
+    ``Block.style`` (see :func:`style_from_rules`), and :func:`is_hidden_style` reads
+    them as it reads inline styles. Rules under other selectors (descendants, pseudo-
+    classes, attributes) are left out: reading them right needs a CSS engine, and a
+    wrong guess would hide real text.
+    """
+    rules: dict[str, str] = {}
+    for selectors, declarations in _CSS_RULE_RE.findall(_CSS_COMMENT_RE.sub(" ", css)):
+        declarations = " ".join(declarations.split())
+        if not is_hidden_style(declarations):
+            continue
+        for selector in selectors.split(","):
+            m = _SIMPLE_SELECTOR_RE.fullmatch(selector.strip())
+            if m:
+                key = m.group(1)
+                rules[key] = f"{rules[key]};{declarations}" if key in rules else declarations
+    return rules
+
+
+def style_from_rules(rules: Mapping[str, str], classes: str | None, element_id: str | None) -> str:
+    """The hiding declarations ``rules`` (from :func:`hiding_rules`) give an element with
+    this ``class`` attribute and ``id``, ``;``-joined; "" when none. Put them before the
+    element's inline style, which comes later in the cascade and can undo them."""
+    if not rules:
+        return ""
+    found = [rules[f".{c}"] for c in (classes or "").split() if f".{c}" in rules]
+    if element_id and f"#{element_id.strip()}" in rules:
+        found.append(rules[f"#{element_id.strip()}"])
+    return ";".join(found)
+
+
+def _has_tiny_box(style: str) -> bool:
+    """A height or width of 0, or of at most HIDDEN_MAX_BOX_PX pixels."""
+    for number, unit in _BOX_RE.findall(style):
+        value = _as_float(number)
+        if value is not None and (value == 0.0 or (unit and value <= HIDDEN_MAX_BOX_PX)):
             return True
     return False
 
@@ -594,13 +801,13 @@ def _as_float(number: str) -> float | None:
 
 def _list_tokens(text: str, separators: int, cjk_share: float) -> tuple[str, list[str]]:
     """The items of ``text`` read as a list: split on pipes or slashes when there are
-    enough of them, else on spaces when the text is Chinese."""
+    enough of them, else on spaces, 、 and commas when the text is Chinese."""
     if separators >= SPIDER_POOL_MIN_TOKENS - 1:
         kind = "pipe" if len(_PIPE_RE.findall(text)) * 2 >= separators else "slash"
         parts = _LIST_SEP_RE.split(_LABEL_RE.sub("", text, count=1))
-    elif cjk_share >= 1 - VOCAB_CJK_MIN_SHARE / 2 and text.count(" ") >= 2:
+    elif cjk_share >= 1 - VOCAB_CJK_MIN_SHARE / 2 and len(_CJK_LIST_SEP_RE.findall(text)) >= 2:
         kind = "space"
-        parts = _LABEL_RE.sub("", text, count=1).split(" ")
+        parts = _CJK_LIST_SEP_RE.split(_LABEL_RE.sub("", text, count=1))
     else:
         return "", []
     return kind, [t for t in (p.strip() for p in parts) if t]
@@ -677,15 +884,24 @@ def verdict_from_features(f: BlockFeatures) -> Verdict:
         return Verdict(True, SPIDER_POOL)
     if _is_vocabulary_spam(f):
         return Verdict(True, SPAM_VOCABULARY)
-    if f.offsite_links >= OFFSITE_MIN_ANCHORS and f.offsite_text_share >= OFFSITE_MIN_TEXT_SHARE:
-        return Verdict(True, OFFSITE_LINKS)
     if (
-        f.content_tokens >= STUFFING_MIN_TOKENS
-        and f.repetition >= STUFFING_MIN_TOP_SHARE
-        and f.distinct_share <= STUFFING_MAX_DISTINCT_SHARE
+        f.offsite_links >= OFFSITE_MIN_ANCHORS
+        and f.offsite_text_share >= OFFSITE_MIN_TEXT_SHARE
+        and not f.links_in_sentence
+    ):
+        return Verdict(True, OFFSITE_LINKS)
+    if _is_stuffed(f.repetition, f.distinct_share) or _is_stuffed(
+        f.item_repetition, f.item_distinct_share
     ):
         return Verdict(True, KEYWORD_STUFFING)
     return CLEAN
+
+
+def _is_stuffed(repetition: float, distinct_share: float) -> bool:
+    """A handful of terms repeated (both shares are 0 below STUFFING_MIN_TOKENS)."""
+    return (
+        repetition >= STUFFING_MIN_TOP_SHARE and 0.0 < distinct_share <= STUFFING_MAX_DISTINCT_SHARE
+    )
 
 
 def _is_spider_pool(f: BlockFeatures) -> bool:
@@ -693,14 +909,15 @@ def _is_spider_pool(f: BlockFeatures) -> bool:
         return True
     if not f.list_kind or f.short_token_share < SPIDER_POOL_MIN_SHORT_SHARE:
         return False
+    # A pool lists many different names; a handful repeated is keyword stuffing.
+    if _is_stuffed(f.item_repetition, f.item_distinct_share):
+        return False
     # Links all on the site make the list the site's own navigation.
     if f.link_count and f.offsite_links == 0 and f.link_text_share >= OFFSITE_MIN_TEXT_SHARE:
         return False
     linked = f.offsite_links * 2 >= f.list_tokens
     if f.list_kind == "space":
-        return f.list_tokens >= SPIDER_POOL_MIN_SPACE_TOKENS and (
-            f.place_token_share >= SPIDER_POOL_MIN_PLACE_SHARE or linked or f.vocab_cjk
-        )
+        return f.list_tokens >= SPIDER_POOL_MIN_SPACE_TOKENS and f.sentence_marks <= 1
     if f.list_tokens < SPIDER_POOL_MIN_TOKENS or f.sentence_marks > 1:
         return False
     # A Latin list without off-site links or spam terms is harmless text ("Links | About
@@ -735,32 +952,77 @@ def classify_page(title: str, blocks: Sequence[Block], site_hosts: frozenset[str
 
 
 def judge_page(title: str, blocks: Sequence[Block], site_hosts: frozenset[str]) -> PageJudgement:
-    """Judge a whole page: spam when its title is in spam vocabulary, when spam
-    content makes up most of its body, when its body is mostly off-site links, or
-    when a title with spam vocabulary heads a body dense in it and written as a
-    sales pitch.
+    """Judge each block, then the page as a whole.
 
-    Hidden blocks and plain spider-pool lists do not make a page spam: they are
-    what hacked servers inject into real pages, and the blocks are dropped alone.
+    Blocks are judged alone (:func:`verdict_from_features`), then in context: a run of
+    LINK_RUN_MIN_BLOCKS or more blocks that are each nothing but a short off-site link
+    is a list of backlinks injected one anchor a block (``<ul><li><a>…``), and all of
+    it is spam.
+
+    The page is spam when its title is Chinese with a spam term, or when too little news
+    (see PAGE_MIN_NEWS_WORDS) is left once the spam blocks are out and one of these
+    holds: its title is in English spam vocabulary over a body that sells, content spam
+    is most of its text, off-site links are most of its text, or its text is a pitch
+    dense in spam terms. A page
+    that keeps its news is a real article with an injection: its spam blocks go and
+    its text stays. Hidden blocks and plain spider-pool lists never make a page spam:
+    they are what hacked servers inject into real pages.
     """
-    title_scan = _scan(title)
-    title_is_spam = title_scan.cjk_term or (
-        len(title_scan.terms) >= TITLE_MIN_TERMS and title_scan.strong
-    )
+    features = [block_features(b, site_hosts) if b.text else None for b in blocks]
+    verdicts = [
+        verdict_from_features(f) if f is not None else classify_block(b, site_hosts)
+        for b, f in zip(blocks, features, strict=True)
+    ]
+    _flag_link_runs(blocks, features, verdicts)
+    spam = _page_is_spam(_scan(title), cjk_share_of(title), features, verdicts)
+    return PageJudgement(Verdict(True, SPAM_PAGE) if spam else CLEAN, tuple(verdicts))
 
-    text_blocks = spam_blocks = 0
-    text_chars = spam_chars = clean_chars = 0
-    offsite = offsite_chars = words = vocab_hits = pitch = 0
-    body_terms: set[str] = set()
-    body_strong: set[str] = set()
-    verdicts: list[Verdict] = []
-    for block in blocks:
-        if not block.text:
-            verdicts.append(classify_block(block, site_hosts))
+
+def _flag_link_runs(
+    blocks: Sequence[Block], features: Sequence[BlockFeatures | None], verdicts: list[Verdict]
+) -> None:
+    """Mark runs of link items (see LINK_RUN_MIN_BLOCKS) as spam, in place: a spider
+    pool when the run's hosts are throw-away subdomains of one domain or its items
+    are Chinese, else off-site links. Blocks with neither text nor images do not
+    break a run; an image does."""
+    run: list[int] = []
+    for i in [*range(len(blocks)), -1]:
+        f = features[i] if i >= 0 else None
+        if f is not None and f.is_link_item:
+            run.append(i)
             continue
-        f = block_features(block, site_hosts)
-        verdict = verdict_from_features(f)
-        verdicts.append(verdict)
+        if i >= 0 and f is None and not blocks[i].images:
+            continue
+        if len(run) >= LINK_RUN_MIN_BLOCKS:
+            items = [features[j] for j in run]
+            hosts = {h for item in items if item for h in item.offsite_hosts}
+            domains = Counter(_registered_domain(h) for h in hosts)
+            cjk = sum(1 for item in items if item and item.cjk_share >= VOCAB_CJK_MIN_SHARE)
+            throwaway = max(domains.values(), default=0) >= SPIDER_POOL_MIN_POOL_HOSTS
+            reason = SPIDER_POOL if throwaway or cjk * 2 >= len(run) else OFFSITE_LINKS
+            for j in run:
+                if not verdicts[j].spam:
+                    verdicts[j] = Verdict(True, reason)
+        run = []
+
+
+def _page_is_spam(
+    title: _Scan,
+    title_cjk_share: float,
+    features: Sequence[BlockFeatures | None],
+    verdicts: Sequence[Verdict],
+) -> bool:
+    """The page rules of :func:`judge_page`, over measured blocks and their verdicts."""
+    if title.cjk_term and title_cjk_share >= TITLE_MIN_CJK_SHARE:
+        return True
+    text_blocks = spam_blocks = text_chars = 0
+    offsite = offsite_chars = words = vocab_hits = news_words = pitch = 0
+    strong: set[str] = set()
+    for f, verdict in zip(features, verdicts, strict=True):
+        if f is None:
+            continue
+        if not verdict.spam and f.is_news:
+            news_words += f.words
         text_blocks += 1
         text_chars += f.chars
         offsite += f.offsite_links
@@ -768,30 +1030,28 @@ def judge_page(title: str, blocks: Sequence[Block], site_hosts: frozenset[str]) 
         words += f.words
         vocab_hits += f.vocab_hits
         pitch += f.pitch_words
-        body_terms |= f.vocab_terms
-        body_strong |= f.strong_terms
-        if not verdict.spam:
-            clean_chars += f.chars
-        elif verdict.reason in _CONTENT_SPAM or (f.vocab_hits and verdict.reason == SPIDER_POOL):
+        strong |= f.strong_terms
+        if verdict.reason in _CONTENT_SPAM or (f.vocab_hits and verdict.reason == SPIDER_POOL):
             spam_blocks += 1
-            spam_chars += f.chars
-    body_is_spam = text_chars > 0 and (
-        (
-            spam_blocks > PAGE_MIN_SPAM_SHARE * text_blocks
-            and spam_chars > PAGE_MIN_SPAM_SHARE * text_chars
-            and clean_chars < PAGE_MAX_CLEAN_CHARS
-        )
+    if news_words >= PAGE_MIN_NEWS_WORDS:
+        return False  # a real article remains: drop its spam blocks, keep the rest
+    title_is_spam = len(title.terms) >= TITLE_MIN_TERMS and bool(title.strong)
+    if title_is_spam and (not text_chars or pitch or spam_blocks):
+        return True
+    if not text_chars:
+        return False
+    return (
+        spam_blocks > PAGE_MIN_SPAM_SHARE * text_blocks
         or (
             offsite >= PAGE_MIN_OFFSITE_ANCHORS
             and offsite_chars >= PAGE_MIN_OFFSITE_TEXT_SHARE * text_chars
         )
         or (
-            title_scan.strong
-            and len(body_terms) >= PAGE_MIN_VOCAB_TERMS
-            and len(body_strong) >= PAGE_MIN_STRONG_TERMS
+            len(strong) >= PAGE_MIN_STRONG_TERMS
             and vocab_hits * 100 >= PAGE_MIN_VOCAB_PER_100_WORDS * max(words, 1)
-            and pitch * 100 >= PAGE_MIN_PITCH_PER_100_WORDS * max(words, 1)
+            and (
+                pitch * 100 >= PAGE_MIN_PITCH_PER_100_WORDS * max(words, 1)
+                or spam_blocks >= PAGE_MIN_SELLING_BLOCKS
+            )
         )
     )
-    page = Verdict(True, SPAM_PAGE) if title_is_spam or body_is_spam else CLEAN
-    return PageJudgement(page, tuple(verdicts))

@@ -26,6 +26,10 @@ from newscrawl.spam import (
     block_features,
     classify_block,
     classify_page,
+    hiding_rules,
+    is_hidden_style,
+    judge_page,
+    style_from_rules,
 )
 
 SITE = frozenset({"www.ecns.cn", "ecns.cn", "127.0.0.1:8080"})
@@ -70,6 +74,11 @@ def offsite_links(names: list[str]) -> tuple[Link, ...]:
         " / ".join(COUNTIES),
         " ".join(COUNTIES),
         "站群模板: " + "| ".join(COUNTIES),
+        "、".join(COUNTIES),
+        "，".join(COUNTIES) + "，",
+        "友情链接：" + "、".join(COUNTIES),
+        # Six Chinese place names in a row: a list, not text, on this English site.
+        "北京 上海 广州 深圳 成都 重庆",
         "澳门赌场|网上赌博|真人娱乐|体育平台|手机下注|线上平台",
         "casino | poker | lottery | betting | jackpot",
     ],
@@ -138,6 +147,13 @@ def test_seed_file_spider_pool_line_is_caught() -> None:
         # ancestor hides, the block itself says nothing
         "display:none;text-align:center",
         "width:0;height:0;overflow:hidden;margin:0",
+        "height:1px;width:1px;overflow:hidden",
+        "max-height:0;overflow:hidden",
+        "font-size:1px",
+        "position:absolute;clip:rect(0,0,0,0)",
+        "position:absolute; clip: rect(0 0 0 0)",
+        "clip: rect(1px, 1px, 1px, 1px)",
+        "clip-path: inset(50%)",
     ],
 )
 def test_hidden_block_is_caught(style: str) -> None:
@@ -164,6 +180,11 @@ def test_hidden_block_of_links_without_text_is_caught() -> None:
         "visibility:hidden;visibility:visible",  # the inner element shows itself
         "font-size:0;font-size:16px",
         "color:#000;line-height:1.5",
+        "height:120px;overflow:hidden",
+        "max-height:3em;overflow:hidden",
+        "font-size:12px",
+        "clip:rect(0,300px,200px,0)",
+        "clip-path: inset(10%)",
     ],
 )
 def test_visible_styles_are_not_hidden(style: str) -> None:
@@ -209,6 +230,19 @@ def test_spam_vocabulary_in_an_offsite_anchor_inside_prose_is_caught() -> None:
 def test_offsite_anchor_cluster_without_vocabulary_is_caught() -> None:
     names = ["cheap flights", "hotel deals", "car rental", "visa service"]
     assert verdict(" ".join(names), offsite_links(names)) == Verdict(True, OFFSITE_LINKS)
+    assert verdict("Partners: " + " | ".join(names), offsite_links(names)).spam
+
+
+def test_adjacent_anchors_read_apart_for_vocabulary() -> None:
+    # <a>free spins</a><a>jackpot games</a>… runs together in the block's text.
+    names = ["free spins", "jackpot games", "poker online"]
+    assert verdict("".join(names), offsite_links(names)) == Verdict(True, SPAM_VOCABULARY)
+
+
+def test_sentence_citing_three_offsite_sources_is_clean() -> None:
+    names = ["the IMF", "the World Bank", "the WTO"]
+    text = "Data from the IMF, the World Bank and the WTO point to a steady recovery in trade."
+    assert verdict(text, offsite_links(names)) == Verdict(False, None)
 
 
 # --- keyword stuffing -------------------------------------------------------------------
@@ -221,6 +255,9 @@ def test_offsite_anchor_cluster_without_vocabulary_is_caught() -> None:
         "best seo services best seo company seo services seo company best seo",
         "Beijing tours Beijing tour Beijing tours cheap Beijing tours Beijing tour guide tours",
         "装修公司装修公司北京装修公司装修",
+        # Chinese keywords share character pairs; repeated whole, they are a handful.
+        "seo优化 网站优化 seo优化 网站优化 快速排名 网站优化 快速排名 网站优化 seo优化 快速排名",
+        "网站优化, seo优化, 快速排名, 网站优化, seo优化, 网站优化, 快速排名, seo优化",
     ],
 )
 def test_keyword_stuffing_is_caught(text: str) -> None:
@@ -269,7 +306,7 @@ CLEAN_TEXTS = [
     "GDP | 5.2% | 4.8% | 5.0% | 4.9%",
     "Xi Jinping 习近平 | Li Qiang 李强 | Zhao Leji 赵乐际 | Wang Huning 王沪宁 | Cai Qi 蔡奇",
     "床前明月光 疑是地上霜 举头望明月 低头思故乡",
-    "北京 上海 广州 深圳 成都 重庆",
+    "床前明月光，疑是地上霜，举头望明月，低头思故乡。",
     "图为习近平主席在北京出席会议。",
     "XXX said the policy was wrong.",
     "The suspects sold Viagra and Cialis without a prescription, police said.",
@@ -333,34 +370,68 @@ def test_features_measure_what_the_rules_read() -> None:
     assert f.list_tokens == len(COUNTIES)
     assert f.short_token_share == 1.0
     assert f.cjk_token_share == 1.0
-    assert f.place_token_share == 1.0
     assert f.offsite_links == len(COUNTIES)
     assert f.pool_hosts == len(COUNTIES)
     assert f.offsite_text_share > 0.7  # the pipes are the rest
     g = block_features(Block(text=PROSE), SITE)
     assert g.is_prose
+    assert g.is_news
     assert g.list_kind == ""
     assert g.vocab_hits == 0
     assert not g.hidden
+    assert not g.is_link_item
+    item = block_features(Block(text="开元棋牌", links=offsite_links(["开元棋牌"])), SITE)
+    assert item.is_link_item
+    assert item.offsite_hosts == {"www.site0-promo.com"}
+    pitch = block_features(Block(text="Claim your free spins at the best online casino."), SITE)
+    assert pitch.is_prose
+    assert not pitch.is_news
+    stuffed = block_features(Block(text="网站优化 seo优化 " * 5), SITE)
+    assert stuffed.items == 10
+    assert stuffed.item_repetition == 1.0
+    assert stuffed.item_distinct_share == 0.2
 
 
 # --- whole pages ----------------------------------------------------------------------
 
 ARTICLE = [Block(text=PROSE), Block(text=CLEAN_TEXTS[1]), Block(text=CLEAN_TEXTS[5])]
+ARTICLE_TITLE = "China, Brazil elevate ties"
 
 
 @pytest.mark.parametrize(
-    "title",
-    [
-        "澳门新葡京娱乐城官方网站",
-        "开元棋牌-官网首页",
-        "Online Casino Bonus and Free Spins 2024",
-        "Buy Viagra and Cialis Online Without Prescription",
-    ],
+    "title", ["澳门新葡京娱乐城官方网站", "开元棋牌-官网首页", "六合彩|时时彩|北京赛车"]
 )
-def test_page_with_spam_title_is_spam(title: str) -> None:
+def test_page_with_chinese_spam_title_is_spam_whatever_the_body(title: str) -> None:
     assert classify_page(title, ARTICLE, SITE) == Verdict(True, SPAM_PAGE)
     assert classify_page(title, [], SITE) == Verdict(True, SPAM_PAGE)
+
+
+ENGLISH_SPAM_TITLES = [
+    "Online Casino Bonus and Free Spins 2024",
+    "Buy Viagra and Cialis Online Without Prescription",
+    "Payday Loans Online – Instant Approval, No Credit Check",
+]
+
+
+@pytest.mark.parametrize("title", ENGLISH_SPAM_TITLES)
+def test_page_with_english_spam_title_and_no_news_is_spam(title: str) -> None:
+    leftovers = [
+        Block(text="Welcome to our site."),
+        Block(text="Sign up now and claim your bonus."),
+    ]
+    assert classify_page(title, [], SITE) == Verdict(True, SPAM_PAGE)
+    assert classify_page(title, leftovers, SITE) == Verdict(True, SPAM_PAGE)
+
+
+@pytest.mark.parametrize("title", ENGLISH_SPAM_TITLES)
+def test_english_vice_headline_over_a_news_body_is_kept(title: str) -> None:
+    # A headline can name drugs or loans; the body decides whether it is news.
+    assert classify_page(title, ARTICLE, SITE) == Verdict(False, None)
+
+
+def test_chinese_term_in_an_english_title_is_not_a_spam_title() -> None:
+    title = "Welfare lottery (福利彩票) sales rise 5 percent in first half"
+    assert classify_page(title, ARTICLE, SITE) == Verdict(False, None)
 
 
 def test_page_whose_body_is_mostly_spam_is_spam() -> None:
@@ -393,6 +464,18 @@ def test_page_dense_in_spam_vocabulary_under_a_spam_title_is_spam() -> None:
         Block(text="Our sportsbook gives you the best odds for betting on football and poker."),
     ]
     assert classify_page("Best online casino guide", blocks, SITE) == Verdict(True, SPAM_PAGE)
+    # The same pitch under the news title the hacked URL once had, or under "Home".
+    assert classify_page(ARTICLE_TITLE, blocks, SITE) == Verdict(True, SPAM_PAGE)
+    assert classify_page("Home", blocks, SITE) == Verdict(True, SPAM_PAGE)
+
+
+def test_pitch_with_spam_links_under_a_news_title_is_spam() -> None:
+    blocks = [
+        Block(text="Welcome to Lucky88, the most trusted online casino in Asia. Claim your bonus."),
+        Block(text="Play blackjack, roulette and baccarat for real money, with fast withdrawals."),
+        Block(text=" ".join(GAMBLING), links=offsite_links(GAMBLING)),
+    ]
+    assert classify_page(ARTICLE_TITLE, blocks, SITE) == Verdict(True, SPAM_PAGE)
 
 
 def test_real_article_with_injected_spam_is_not_a_spam_page() -> None:
@@ -412,6 +495,47 @@ def test_short_photo_story_with_injected_spider_pool_is_not_a_spam_page() -> Non
         Block(text=" ".join(COUNTIES), links=pool_links(COUNTIES)),
     ]
     assert classify_page("Wang Yi meets counterpart", blocks, SITE) == Verdict(False, None)
+
+
+def test_short_article_with_a_long_injected_link_list_is_not_a_spam_page() -> None:
+    # Forty off-site links outweigh two real paragraphs; the paragraphs still are news.
+    names = [f"Name{i}" for i in range(40)]
+    lead = "A delegation from Peru arrived in Nanjing on Sunday for an eight-day visit."
+    blocks = [
+        Block(text=lead),
+        *(Block(text=n, links=pool_links([n])) for n in names),
+        Block(text=CLEAN_TEXTS[1]),
+    ]
+    judgement = judge_page(ARTICLE_TITLE, blocks, SITE)
+    assert judgement.page == Verdict(False, None)
+    assert [v.spam for v in judgement.blocks] == [False] + [True] * len(names) + [False]
+
+
+@pytest.mark.parametrize(
+    "names", [COUNTIES[:3], GAMBLING, ["cheap flights", "hotel deals", "visa"]]
+)
+def test_run_of_blocks_each_one_offsite_link_is_spam(names: list[str]) -> None:
+    # <ul><li><a href="http://q1x.abc123.cn/">平遥县</a></li><li>…: one anchor a block.
+    blocks = [Block(text=PROSE), *(Block(text=n, links=offsite_links([n])) for n in names)]
+    verdicts = judge_page(ARTICLE_TITLE, blocks, SITE).blocks
+    assert verdicts[0] == Verdict(False, None)
+    assert all(v.spam for v in verdicts[1:])
+
+
+def test_one_or_two_link_only_blocks_are_clean() -> None:
+    names = ["Full text of the joint statement", "Reuters"]
+    blocks = [Block(text=PROSE), *(Block(text=n, links=offsite_links([n])) for n in names)]
+    assert not any(v.spam for v in judge_page(ARTICLE_TITLE, blocks, SITE).blocks)
+
+
+def test_run_of_links_to_other_site_stories_is_clean() -> None:
+    titles = ["Xi meets Lula", "China, Peru open port", "Forum opens in Lima"]
+    links = [
+        Link(f"https://www.ecns.cn/news/politics/2024-11-2{i}/detail-x.shtml", t)
+        for i, t in enumerate(titles)
+    ]
+    blocks = [Block(text=PROSE), *(Block(text=lk.text, links=(lk,)) for lk in links)]
+    assert not any(v.spam for v in judge_page(ARTICLE_TITLE, blocks, SITE).blocks)
 
 
 def test_news_about_gambling_is_not_a_spam_page() -> None:
@@ -437,6 +561,30 @@ def test_news_about_gambling_is_not_a_spam_page() -> None:
 
 def test_empty_page_is_not_spam() -> None:
     assert classify_page("", [], SITE) == Verdict(False, None)
+
+
+# --- hiding rules of the page's CSS ------------------------------------------------------
+
+
+def test_hiding_rules_keep_simple_selectors_that_hide() -> None:
+    css = (
+        "/* injected */ .a{display:none} div.b, #c { visibility: hidden; } "
+        ".wrap .d{display:none} .e{color:red} @media screen{.f{font-size:0}} .g:hover{display:none}"
+    )
+    assert hiding_rules(css) == {
+        ".a": "display:none",
+        ".b": "visibility: hidden;",
+        "#c": "visibility: hidden;",
+        ".f": "font-size:0",
+    }
+
+
+def test_style_from_rules_reads_class_list_and_id() -> None:
+    rules = hiding_rules(".hide{display:none} #off{position:absolute;left:-9999px}")
+    assert is_hidden_style(style_from_rules(rules, "clearfix hide mt10", None))
+    assert is_hidden_style(style_from_rules(rules, None, "off"))
+    assert style_from_rules(rules, "clearfix", "main") == ""
+    assert style_from_rules({}, "hide", "off") == ""
 
 
 # --- the real texts ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ from parsel import Selector
 from newscrawl.extract.body import extract_blocks
 from newscrawl.items import Block
 from newscrawl.normalize import SITE_TIME_RE, normalize_space, parse_editor
+from newscrawl.spam import hiding_rules
 
 TITLE_XPATHS = (
     "//h1[@id='contitle' or contains(concat(' ', normalize-space(@class), ' '), ' contitle ')]",
@@ -76,7 +77,8 @@ def extract_article(selector: Selector, url: str) -> RawArticle:
     time_raw, source_raw, editor_raw = _info_spans(selector)
     comment = selector.xpath("//head/comment()").re_first(PUBLISH_COMMENT_RE)
     containers = selector.xpath(BODY_CONTAINER_XPATH)
-    blocks = extract_blocks(containers[0].root, url) if containers else []
+    rules = hiding_rules("\n".join(selector.xpath("//style/text()").getall()))
+    blocks = extract_blocks(containers[0].root, url, rules) if containers else []
     return RawArticle(
         titles=titles,
         time_raw=time_raw,

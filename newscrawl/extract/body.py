@@ -10,13 +10,14 @@ article: the share-button paragraph and anything injected after it do not.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import urljoin
 
 from lxml import etree
 
 from newscrawl.items import Block, Link
 from newscrawl.normalize import normalize_space
+from newscrawl.spam import is_hidden_style, style_from_rules
 
 BODY_END_MARK = "正文分页结束"
 
@@ -44,11 +45,14 @@ def _is_comment(node: etree._Element) -> bool:
 class _BlockBuilder:
     """Collects one block's own text, links and images, skipping nested blocks."""
 
-    def __init__(self, page_url: str) -> None:
+    def __init__(self, page_url: str, rules: Mapping[str, str], style: str = "") -> None:
         self.page_url = page_url
+        self.rules = rules
+        self.style = style
         self.parts: list[str] = []
         self.links: list[Link] = []
         self.images: list[str] = []
+        self.hidden: list[Block] = []
 
     def visit(self, el: etree._Element, in_social_link: bool = False) -> None:
         if el.text:
@@ -60,6 +64,11 @@ class _BlockBuilder:
                     pass  # a nested block is a block of its own
                 elif tag == "br":
                     self.parts.append(" ")
+                elif (own := _own_style(child, self.rules)) and is_hidden_style(own):
+                    inner = _BlockBuilder(self.page_url, self.rules, f"{self.style};{own}")
+                    inner.visit(child, in_social_link)
+                    self.hidden.append(inner.block(inner.style))
+                    self.hidden.extend(inner.hidden)
                 elif tag == "a":
                     self._visit_link(child, in_social_link)
                 elif tag == "img":
@@ -96,11 +105,23 @@ def _is_social(href: str) -> bool:
     return bool(SOCIAL_HOST_RE.search(host))
 
 
-def _inherited_style(el: etree._Element, container: etree._Element) -> str:
+def _own_style(el: etree._Element, rules: Mapping[str, str]) -> str:
+    """The element's hiding class/id rules, then its inline style (which wins); the
+    ``hidden`` attribute hides like ``display:none``."""
+    ruled = style_from_rules(rules, el.get("class"), el.get("id"))
+    if el.get("hidden") is not None:
+        ruled = f"display:none;{ruled}" if ruled else "display:none"
+    inline = (el.get("style") or "").strip()
+    return f"{ruled};{inline}" if ruled and inline else ruled or inline
+
+
+def _inherited_style(
+    el: etree._Element, container: etree._Element, rules: Mapping[str, str]
+) -> str:
     styles = []
     node: etree._Element | None = el
     while node is not None:
-        style = (node.get("style") or "").strip()
+        style = _own_style(node, rules)
         if style:
             styles.append(style)
         if node is container:
@@ -109,7 +130,9 @@ def _inherited_style(el: etree._Element, container: etree._Element) -> str:
     return ";".join(reversed(styles))
 
 
-def extract_blocks(container: etree._Element, page_url: str) -> list[Block]:
+def extract_blocks(
+    container: etree._Element, page_url: str, rules: Mapping[str, str] | None = None
+) -> list[Block]:
     """The blocks of the body container in document order, up to the body's end
     comment; blocks with neither text nor images are left out."""
     blocks = []
@@ -123,11 +146,13 @@ def extract_blocks(container: etree._Element, page_url: str) -> list[Block]:
             continue
         if any(a.tag in SKIP_TAGS for a in node.iterancestors()):
             continue
-        builder = _BlockBuilder(page_url)
+        style = _inherited_style(node, container, rules or {})
+        builder = _BlockBuilder(page_url, rules or {}, style)
         builder.visit(node)
-        block = builder.block(_inherited_style(node, container))
+        block = builder.block(style)
         if block.text or block.images:
             blocks.append(block)
+        blocks.extend(b for b in builder.hidden if b.text or b.links)
     return blocks
 
 
