@@ -69,8 +69,13 @@ class DuplicateContent(Duplicate):
     pass
 
 
+class DuplicateNear(Duplicate):
+    """A near copy: the body of a known story with small edits."""
+
+
 DUPLICATE_BY_KIND: dict[str, type[Duplicate]] = {
     "url": DuplicateUrl,
     "id": DuplicateId,
     "content": DuplicateContent,
+    "near": DuplicateNear,
 }

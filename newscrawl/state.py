@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from newscrawl.neardup import NearDuplicateIndex
 
 DB_NAME = "newscrawl.sqlite3"
 
@@ -99,6 +102,19 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """All or nothing: the connection is in autocommit mode, where ``with db:``
+    alone would not open a transaction."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 class StateStore:
     def __init__(self, state_dir: Path | str, run_id: str) -> None:
         self.path = Path(state_dir) / DB_NAME
@@ -112,14 +128,16 @@ class StateStore:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(SCHEMA)
+        self.near = NearDuplicateIndex(self.db)
 
     def start_run(self) -> int:
         """Register this run; drop what dead runs left pending. Returns how many
         pending stories of dead runs were discarded (they will be delivered again)."""
-        with self.db:
+        with _transaction(self.db):
             stale = self.db.execute(
                 "DELETE FROM pending WHERE run_id != ?", (self.run_id,)
             ).rowcount
+            self.near.discard_other_runs(self.run_id)
             self.db.execute(
                 "UPDATE runs SET status = 'crashed' WHERE status = 'running' AND run_id != ?",
                 (self.run_id,),
@@ -200,7 +218,7 @@ class StateStore:
     def mark_delivered(self) -> int:
         """Mark this run's written stories delivered. Call only once the files that
         hold them and the run's complete manifest are in place. Returns how many."""
-        with self.db:
+        with _transaction(self.db):
             delivered = self.db.execute(
                 """INSERT INTO stories (url, article_id, content_hash, outcome, run_id,
                                         recorded_at)
@@ -212,6 +230,7 @@ class StateStore:
                        recorded_at = excluded.recorded_at""",
                 (_now(), self.run_id),
             ).rowcount
+            self.near.promote(self.run_id)  # reads the stories just marked delivered
             self.db.execute("DELETE FROM pending WHERE run_id = ?", (self.run_id,))
             self.db.execute(
                 "UPDATE runs SET delivered_at = ? WHERE run_id = ?", (_now(), self.run_id)
@@ -227,7 +246,7 @@ class StateStore:
         """Record as delivered the stories ``(url, article_id, content_hash)`` of a run
         that wrote its complete manifest but was killed before recording them."""
         now = _now()
-        with self.db:
+        with _transaction(self.db):
             count = self.db.executemany(
                 """INSERT INTO stories (url, article_id, content_hash, outcome, run_id,
                                         recorded_at)
@@ -250,7 +269,7 @@ class StateStore:
     def end_run(self, status: str, reason: str | None, items: int, metrics: dict) -> None:
         """Close the run's record. Stories still pending (the run failed before its
         files were delivered) are discarded: the next run delivers them."""
-        with self.db:
+        with _transaction(self.db):
             self.db.execute("DELETE FROM pending WHERE run_id = ?", (self.run_id,))
             self.db.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, reason = ?, items = ?, metrics = ?"

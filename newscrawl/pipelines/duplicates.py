@@ -2,9 +2,16 @@
 
 A story is a copy when an earlier delivered story, or one already claimed in
 this run, has the same canonical URL, the same article id, or the same
-``content_hash`` (the same story published twice at two ids). Lookups are
-indexed queries on the state database, so memory stays flat however many
-stories are known.
+``content_hash`` (the same story published twice at two ids), or when it is a
+near copy of one: the same body with small edits (an ``(ECNS) -- `` lead, a
+sentence or two added or cut, punctuation, a new headline; see
+``newscrawl.neardup``). Lookups are indexed queries on the state database, so
+memory stays flat however many stories are known.
+
+Each copy raises its own ``Duplicate`` subclass (``DuplicateUrl``, ``DuplicateId``,
+``DuplicateContent``, ``DuplicateNear``) naming the story it copies: Scrapy counts
+it under ``item_dropped_reasons_count/<class>``, and the spider records the copy's
+URL as a duplicate, so the next run does not fetch it again.
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from newscrawl.drops import DUPLICATE_BY_KIND
+from newscrawl.drops import DUPLICATE_BY_KIND, DuplicateNear
+from newscrawl.neardup import Fingerprint, NearDuplicateIndex
 
 
 def content_hash(title: str, body: str) -> str:
@@ -32,6 +40,11 @@ class DuplicatesPipeline:
     def from_crawler(cls, crawler: Crawler) -> DuplicatesPipeline:
         return cls(crawler)
 
+    @property
+    def near(self) -> NearDuplicateIndex:
+        """The run's near-duplicate index, kept by the state beside the exact keys."""
+        return self.crawler.spider.state.near
+
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         adapter["content_hash"] = content_hash(adapter["title"], adapter["body"])
@@ -40,5 +53,11 @@ class DuplicatesPipeline:
         match = state.find_copy(*keys)
         if match is not None:
             raise DUPLICATE_BY_KIND[match.kind](f"same {match.kind} as {match.url}")
+        # After the exact checks: a retitled copy has a new content_hash, not a new body.
+        fingerprint = Fingerprint(adapter["body"])
+        near = self.near.find_fingerprint(fingerprint, state.run_id, exclude_url=adapter["url"])
+        if near is not None:
+            raise DuplicateNear(f"near copy of {near.url} ({near.resemblance.describe()})")
         state.claim(*keys)
+        self.near.add_fingerprint(adapter["url"], fingerprint, state.run_id)
         return item

@@ -1,0 +1,164 @@
+"""The duplicate stage: exact copies (URL, id, content) and near copies, within a
+run and across runs, each dropped with its own reason naming the story it copies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from newscrawl.drops import Duplicate, DuplicateContent, DuplicateId, DuplicateUrl
+from newscrawl.neardup import NearDuplicateIndex
+from newscrawl.pipelines.duplicates import DuplicateNear, DuplicatesPipeline
+from newscrawl.state import DUPLICATE, StateStore
+
+SITE = "https://www.ecns.cn/news/politics/2025-01-10/"
+BODY = "\n\n".join(
+    [
+        "(ECNS) -- China and Germany agreed on Tuesday to deepen cooperation on green"
+        " energy, according to a statement issued after talks in Berlin.",
+        "The two sides signed 12 agreements covering wind power, hydrogen and battery"
+        " recycling, worth about 3.4 billion euros in total.",
+        "Officials said the deals would help both economies cut carbon emissions while"
+        " keeping supply chains stable.",
+        "German Economy Minister Anna Vogel described the talks as frank and productive.",
+        "A second round of talks is scheduled to take place in Shanghai later this year.",
+    ]
+)
+OTHER = "\n\n".join(
+    [
+        "Heavy snow closed 14 highways in northeast China on Sunday, local authorities said.",
+        "More than 2,000 workers were sent to clear the roads, and rail services were"
+        " increased to carry stranded travelers.",
+        "Forecasters expect temperatures to drop by another eight degrees this week.",
+    ]
+)
+
+
+def item(n: int, body: str = BODY, title: str = "China, Germany deepen green cooperation") -> dict:
+    article_id = f"iaaaaaaa{n:07d}"
+    return {"url": f"{SITE}detail-{article_id}.shtml", "article_id": article_id,
+            "title": title, "body": body}  # fmt: skip
+
+
+class Run:
+    """One crawl's duplicate stage over the state folder, and what its end does."""
+
+    def __init__(self, folder: Path, run_id: str) -> None:
+        self.state = StateStore(folder, run_id)
+        self.state.start_run()
+        NearDuplicateIndex(self.state.db).discard_other_runs(run_id)
+        crawler: Any = SimpleNamespace(spider=SimpleNamespace(state=self.state))
+        self.stage = DuplicatesPipeline.from_crawler(crawler)
+        self.kept: list[dict] = []
+
+    def process(self, it: dict) -> None:
+        self.kept.append(self.stage.process_item(it))
+        self.state.mark_written(it["url"])
+
+    def drop(self, it: dict) -> Duplicate:
+        with pytest.raises(Duplicate) as caught:
+            self.stage.process_item(it)
+        error = caught.value
+        # What the spider does with a drop: record the copy and the story it copies.
+        self.state.record(it["url"], error.outcome, detail=f"{type(error).__name__}: {error}")
+        return error
+
+    def deliver(self) -> None:
+        """The output stage's end: file in place, stories delivered, then promoted."""
+        self.state.mark_delivered()
+        NearDuplicateIndex(self.state.db).promote(self.state.run_id)
+
+
+def test_exact_copies_keep_their_reasons(tmp_path: Path) -> None:
+    run = Run(tmp_path, "r1")
+    first = item(1)
+    run.process(first)
+    assert isinstance(run.drop(first), DuplicateUrl)
+    assert isinstance(run.drop({**first, "url": f"{SITE}other.shtml"}), DuplicateId)
+    content = run.drop(item(2))
+    assert isinstance(content, DuplicateContent)
+    assert first["url"] in str(content)
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        item(2, title="Beijing, Berlin sign green energy deals"),  # retitled
+        item(2, body=BODY.replace("(ECNS) -- ", "")),  # lead dropped
+        item(2, body=BODY + "\n\nTrade between the two countries rose 4 percent last year."),
+        item(2, body=BODY.replace("\n\nOfficials said", "\nOfficials said").replace(",", "")),
+    ],
+    ids=["title edited", "lead removed", "sentence added", "punctuation"],
+)
+def test_a_near_copy_in_the_same_run_names_the_story_it_copies(tmp_path: Path, copy: dict) -> None:
+    run = Run(tmp_path, "r1")
+    first = item(1)
+    run.process(first)
+    dropped = run.drop(copy)
+    assert type(dropped) is DuplicateNear
+    assert dropped.outcome == DUPLICATE
+    assert f"near copy of {first['url']}" in str(dropped)
+    assert run.state.outcome(copy["url"]) == DUPLICATE
+
+
+def test_a_near_copy_in_a_later_run_is_dropped(tmp_path: Path) -> None:
+    first = Run(tmp_path, "r1")
+    original = item(1)
+    first.process(original)
+    first.process(item(2, body=OTHER, title="Snow closes highways"))
+    first.deliver()
+
+    second = Run(tmp_path, "r2")
+    copy = item(3, body=BODY.replace("(ECNS) -- ", "") + "\n\nBoth sides hailed the result.")
+    assert f"near copy of {original['url']}" in str(second.drop(copy))
+    # The copy is recorded: a third run knows its URL without fetching it again.
+    second.deliver()
+    assert StateStore(tmp_path, "r3").outcome(copy["url"]) == DUPLICATE
+
+
+def test_a_story_of_a_run_that_died_is_delivered_again(tmp_path: Path) -> None:
+    dead = Run(tmp_path, "r1")
+    dead.process(item(1))
+    dead.state.db.close()  # killed before its file was in place
+
+    again = Run(tmp_path, "r2")
+    again.process(item(1))  # the same story: neither an exact nor a near copy now
+    again.process(item(2, body=OTHER, title="Snow closes highways"))
+    assert len(again.kept) == 2
+
+
+def test_distinct_stories_pass(tmp_path: Path) -> None:
+    run = Run(tmp_path, "r1")
+    run.process(item(1))
+    run.process(item(2, body=OTHER, title="Snow closes highways"))
+    same_topic = item(
+        3,
+        body="\n\n".join(
+            [
+                "Beijing and Berlin pledged on Tuesday to expand their partnership in"
+                " renewable energy, a joint statement said after talks in the German capital.",
+                "The two sides signed 12 agreements covering wind power, hydrogen and battery"
+                " recycling, worth about 3.4 billion euros in total.",
+                "Vogel called the meeting productive and said a joint working group would"
+                " convene again in June.",
+            ]
+        ),
+        title="Beijing, Berlin urged to consolidate partnership",
+    )
+    run.process(same_topic)
+    assert [it["article_id"] for it in run.kept] == [
+        "iaaaaaaa0000001",
+        "iaaaaaaa0000002",
+        "iaaaaaaa0000003",
+    ]
+    assert all(it["content_hash"] for it in run.kept)
+
+
+def test_the_near_drop_is_its_own_reason() -> None:
+    # Scrapy counts drops by exception class: item_dropped_reasons_count/DuplicateNear.
+    assert issubclass(DuplicateNear, Duplicate)
+    assert DuplicateNear.__name__ == "DuplicateNear"
+    assert DuplicateNear.outcome == DUPLICATE

@@ -1,0 +1,347 @@
+"""Near copies: each kind of edit is recognized, distinct stories on one topic are
+not merged, and the index lives in the state database across connections and runs.
+
+The stories here are our own text. The real export (``../shared/reference/ecns``)
+is used where present, and only read.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from newscrawl import neardup
+from newscrawl.neardup import Fingerprint, NearDuplicateIndex, resemblance
+from newscrawl.state import StateStore
+
+REAL_TEXTS = (
+    Path(__file__).resolve().parents[2] / "shared/reference/ecns/politics-2024-articles.jsonl"
+)
+
+STORY = [
+    "China and Germany agreed on Tuesday to deepen cooperation on green energy, according"
+    " to a statement issued after talks in Berlin.",
+    "The two sides signed 12 agreements covering wind power, hydrogen and battery"
+    " recycling, worth about 3.4 billion euros in total.",
+    "Officials said the deals would help both economies cut carbon emissions while"
+    " keeping supply chains stable.",
+    '"We will continue to work with our German partners," said Li Wei, a spokesperson'
+    " for the Ministry of Commerce.",
+    "German Economy Minister Anna Vogel described the talks as frank and productive,"
+    " adding that a joint working group would meet again in June.",
+    "Trade between the two countries reached 203 billion U.S. dollars last year,"
+    " according to customs data.",
+    "Analysts at Fudan University said the agreements reflected growing demand for clean"
+    " technology in Europe.",
+    "A second round of talks is scheduled to take place in Shanghai later this year.",
+]
+BODY = "\n\n".join(STORY)
+# The same event written up by another desk: two sentences word for word, the
+# rest reworded (as the real export's "Beijing, Berlin vow to bolster cooperation"
+# and "Beijing, Berlin urged to consolidate partnership").
+OTHER_DESK = "\n\n".join(
+    [
+        "Beijing and Berlin pledged on Tuesday to expand their partnership in renewable"
+        " energy, a joint statement said after talks in the German capital.",
+        STORY[1],
+        "Li Wei, a spokesperson for the Ministry of Commerce, said China would keep"
+        " working with German partners to open markets for clean technology.",
+        "Vogel called the meeting productive and said a joint working group would convene"
+        " again in June.",
+        STORY[5],
+        "Experts said clean technology had become a pillar of bilateral ties.",
+    ]
+)
+ADDED = "The agreements were signed in the presence of business leaders from both countries."
+ADDED_2 = "Germany is China's largest trading partner in the European Union."
+
+
+def index(db: sqlite3.Connection | None = None) -> NearDuplicateIndex:
+    return NearDuplicateIndex(db or sqlite3.connect(":memory:", isolation_level=None))
+
+
+def known(*bodies: str) -> NearDuplicateIndex:
+    """An index holding ``bodies`` as delivered stories ``u0``, ``u1``, ..."""
+    ix = index()
+    for i, body in enumerate(bodies):
+        assert ix.add(f"u{i}", body, "earlier")
+    ix.promote("earlier")
+    return ix
+
+
+def long_story(seed: int, sentences: int = 40) -> list[str]:
+    """A story of ~600 words (over the sentence-key limit: only the bands find it)."""
+    rng = random.Random(seed)
+    subjects = ["The ministry", "Local officials", "The committee", "Researchers", "The agency"]
+    verbs = ["reported", "announced", "confirmed", "estimated", "noted"]
+    things = ["rail freight", "rice output", "solar capacity", "port traffic", "tourism income"]
+    places = ["Hunan", "Gansu", "Fujian", "Yunnan", "Jilin", "Hebei", "Anhui"]
+    return [
+        f"{rng.choice(subjects)} {rng.choice(verbs)} that {rng.choice(things)} in"
+        f" {rng.choice(places)} rose {rng.randint(2, 40)}.{rng.randint(1, 9)} percent in"
+        f" the {rng.choice(['first', 'second', 'third'])} quarter of {2000 + i},"
+        f" with {rng.randint(10, 900)} projects finished on schedule."
+        for i in range(sentences)
+    ]
+
+
+# --- each kind of edit --------------------------------------------------------------
+
+EDITS = {
+    "lead added": "(ECNS) -- " + BODY,
+    "lead with a dash and no space": "(ECNS)— " + BODY,
+    "sentence added": "\n\n".join([*STORY[:3], ADDED, *STORY[3:]]),
+    "two sentences added": "\n\n".join([ADDED_2, *STORY[:5], ADDED, *STORY[5:]]),
+    "sentence added inside a paragraph": "\n\n".join([STORY[0] + " " + ADDED, *STORY[1:]]),
+    "sentence removed": "\n\n".join(STORY[:4] + STORY[5:]),
+    "two sentences removed": "\n\n".join(STORY[1:6] + STORY[7:]),
+    "punctuation and whitespace": (
+        "  " + BODY.replace('"', "“", 1).replace('," said', ",” said").replace("U.S.", "US")
+    )
+    .replace(", ", " , ")
+    .replace("\n\n", "\n \n\n")
+    .replace(" the ", "\u00a0the "),
+    "paragraphs joined": " ".join(STORY),
+    "case changed": BODY.upper(),
+    "everything at once": "(ECNS) -- "
+    + "\n".join([*STORY[:2], ADDED, *STORY[2:6], *STORY[7:]]).replace("U.S.", "US"),
+}
+
+
+@pytest.mark.parametrize("kind", EDITS)
+def test_each_kind_of_edit_is_a_near_copy(kind: str) -> None:
+    match = known(OTHER_DESK, BODY).find(EDITS[kind], "now")
+    assert match is not None and match.url == "u1", kind
+    assert match.resemblance.near
+
+
+def test_a_retitled_copy_has_the_same_body() -> None:
+    # The title is not fingerprinted: a copy under a new headline is the same body.
+    assert known(BODY).find(BODY, "now").url == "u0"
+
+
+def test_copies_of_a_long_story_are_found_by_the_bands() -> None:
+    story = long_story(1)
+    body = "\n".join(story)
+    assert Fingerprint(body).tokens > neardup.SENTENCE_PROBE_MAX_TOKENS
+    ix = known(body, "\n".join(long_story(2)))
+    copies = [
+        "(ECNS) -- " + body.replace(",", ""),
+        "\n".join([*story[:10], ADDED, *story[10:30], ADDED_2, *story[30:]]),
+        "\n".join(story[:5] + story[6:20] + story[21:]),
+    ]
+    for copy in copies:
+        assert not Fingerprint(copy).sentence_keys(probe=True).size
+        match = ix.find(copy, "now")
+        assert match is not None and match.url == "u0"
+
+
+def test_a_short_story_with_two_sentences_added_is_found() -> None:
+    flash = "Premier Li Qiang met the visiting Kenyan president in Beijing on Monday."
+    ix = known(flash)
+    copy = f"{flash} {ADDED}\n\n{ADDED_2}"
+    match = ix.find(copy, "now")
+    assert match is not None and match.url == "u0"
+    assert (match.resemblance.added, match.resemblance.cut) == (2, 0)
+
+
+def test_a_copy_with_a_sentence_removed_names_the_story_it_came_from() -> None:
+    match = known(OTHER_DESK, BODY).find(EDITS["sentence removed"], "now")
+    assert match is not None
+    assert match.url == "u1"
+    assert match.resemblance.cut == 1 and match.resemblance.added == 0
+
+
+# --- distinct stories are never merged ----------------------------------------------
+
+
+def test_two_desks_writing_up_one_event_are_distinct() -> None:
+    assert known(BODY).find(OTHER_DESK, "now") is None
+    assert known(OTHER_DESK).find(BODY, "now") is None
+
+
+def test_flashes_sharing_their_second_sentence_are_distinct() -> None:
+    second = (
+        "Xi made the remarks in a meeting with the Chilean president on the sidelines of"
+        " a regional summit in Lima."
+    )
+    first = f"China and Chile should expand trade in farm produce, Xi said on Friday.\n{second}"
+    other = f"China and Chile are good friends and good partners, Xi said on Friday.\n{second}"
+    assert known(first).find(other, "now") is None
+
+
+def test_a_flash_and_the_full_story_that_opens_with_it_are_distinct() -> None:
+    flash = STORY[0]
+    assert known(flash).find(BODY, "now") is None
+    assert known(BODY).find(flash, "now") is None
+
+
+def test_distinct_long_stories_are_distinct() -> None:
+    ix = known(*("\n".join(long_story(seed)) for seed in range(20)))
+    for seed in range(20, 40):
+        assert ix.find("\n".join(long_story(seed)), "now") is None
+
+
+def test_monthly_figures_in_the_same_template_are_distinct() -> None:
+    template = (
+        "Figures released by the National Bureau of Statistics on Friday showed that"
+        " retail sales grew {} percent year on year in the first {} months. Online sales"
+        " rose {} percent. Sales of consumer goods in rural areas rose {} percent."
+    )
+    ix = known(template.format(3.5, 10, 6.1, 4.3))
+    assert ix.find(template.format(3.4, 11, 6.3, 4.2), "now") is None
+
+
+@pytest.mark.skipif(not REAL_TEXTS.exists(), reason="the real export is not present")
+def test_the_real_texts_have_no_merges_among_themselves() -> None:
+    with REAL_TEXTS.open(encoding="utf-8") as f:
+        texts = [(row["url"], row["body"]) for row in map(json.loads, f)]
+    assert len(texts) == 447
+    ix = index()
+    merges = []
+    for url, body in texts:
+        match = ix.find(body, "run")
+        if match is not None:
+            merges.append((url, match.url))
+        ix.add(url, body, "run")
+    assert merges == []
+    # ... and each of them, with the agency lead and restyled punctuation, is a copy.
+    for url, body in texts:
+        if not Fingerprint(body).indexable:
+            continue
+        copy = "(ECNS) -- " + body.replace("U.S.", "US").replace('"', "“")
+        match = ix.find(copy, "run")
+        assert match is not None and match.url == url
+
+
+# --- the verification ---------------------------------------------------------------
+
+
+def test_sentences_rejoin_across_a_period_removed_by_punctuation() -> None:
+    original = Fingerprint("He met U.S. President Joe Biden in Lima. They talked for an hour.")
+    respelled = Fingerprint("He met US President Joe Biden in Lima. They talked for an hour.")
+    assert len(original.sentences.hashes) == 3  # split at "U.S."
+    assert len(respelled.sentences.hashes) == 2
+    found = resemblance(respelled.sentences, original.sentences)
+    assert (found.added, found.cut) == (0, 0)
+    # The index keys do not split at "U.S." in the first place.
+    assert (original.sentence_keys() == respelled.sentence_keys()).all()
+
+
+def test_text_hash_ignores_punctuation_case_and_the_lead() -> None:
+    assert Fingerprint(BODY).text_hash == Fingerprint(EDITS["case changed"]).text_hash
+    assert Fingerprint(BODY).text_hash == Fingerprint(EDITS["lead added"]).text_hash
+    assert Fingerprint(BODY).text_hash != Fingerprint(EDITS["sentence removed"]).text_hash
+
+
+def test_bodies_too_short_to_tell_apart_are_not_indexed() -> None:
+    ix = index()
+    assert not ix.add("u0", "Photo gallery.", "run")
+    assert ix.find("Photo gallery.", "run") is None
+    assert ix.count(delivered=False) == 0
+
+
+# --- storage: pending, promoted, discarded; across connections ------------------------
+
+
+def test_adds_of_a_run_count_in_that_run_only_until_promoted(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "s.sqlite3", isolation_level=None)
+    ix = index(db)
+    ix.add("u0", BODY, "r1")
+    assert ix.find(EDITS["sentence added"], "r1").url == "u0"
+    assert ix.find(EDITS["sentence added"], "r2") is None
+    assert ix.find(EDITS["sentence added"]) is None
+    assert ix.promote("r1") == 1
+    assert ix.find(EDITS["sentence added"], "r2").url == "u0"
+
+
+def test_the_index_survives_a_new_connection(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    first = index(db)
+    first.add("u0", "\n".join(long_story(1)), "r1")
+    first.add("u1", BODY, "r1")
+    first.promote("r1")
+    db.close()
+    again = index(sqlite3.connect(path, isolation_level=None))
+    assert again.count() == 2
+    assert again.find(EDITS["two sentences added"], "r2").url == "u1"
+    long_copy = "(ECNS) -- " + "\n".join(long_story(1)[1:])
+    assert again.find(long_copy, "r2").url == "u0"
+
+
+def test_a_dead_runs_adds_are_discarded(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    dead = index(sqlite3.connect(path, isolation_level=None))
+    dead.add("u0", BODY, "r1")  # killed before its file was in place
+    dead.db.close()
+    ix = index(sqlite3.connect(path, isolation_level=None))
+    assert ix.discard_other_runs("r2") == 1
+    assert ix.count(delivered=False) == 0
+    assert ix.find(BODY, "r2") is None
+    assert ix.db.execute("SELECT count(*) FROM neardup_keys").fetchone()[0] == 0
+
+
+def test_discarding_keeps_the_running_runs_adds() -> None:
+    ix = index()
+    ix.add("u0", BODY, "r2")
+    assert ix.discard_other_runs("r2") == 0
+    assert ix.find(BODY, "r2").url == "u0"
+
+
+def test_delivery_promotes_only_the_stories_the_state_delivered(tmp_path: Path) -> None:
+    state = StateStore(tmp_path, "r1")
+    state.start_run()
+    ix = index(state.db)
+    for url, body in (("u-written", BODY), ("u-lost", OTHER_DESK)):
+        state.claim(url, None, url)
+        ix.add(url, body, "r1")
+    state.mark_written("u-written")  # the other item never reached the file
+    state.mark_delivered()  # promotes the run's near-duplicate rows too
+    later = index(state.db)
+    assert later.find(BODY, "r2").url == "u-written"
+    assert later.find(OTHER_DESK, "r2") is None
+    assert later.count(delivered=False) == 0
+
+
+def test_a_story_never_copies_itself() -> None:
+    ix = known(BODY)
+    assert ix.find(BODY, "now", exclude_url="u0") is None
+    assert ix.find(BODY, "now", exclude_url="elsewhere").url == "u0"
+
+
+def test_the_filter_holds_every_delivered_key(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    ix = index(sqlite3.connect(path, isolation_level=None))
+    bodies = ["\n".join(long_story(seed)) for seed in range(5)] + [BODY]
+    for i, body in enumerate(bodies):
+        ix.add(f"u{i}", body, "r1")
+    ix.promote("r1")
+    stored = neardup.KeyFilter.load(ix.db)
+    keys = ix.db.execute("SELECT key FROM neardup_keys").fetchall()
+    values = neardup.np.array(keys, dtype=neardup.np.int64).ravel().view(neardup.np.uint64)
+    assert stored.may_contain(values).all()
+    # A fresh connection loads the stored filter and finds the stories.
+    fresh = index(sqlite3.connect(path, isolation_level=None))
+    for i, body in enumerate(bodies):
+        assert fresh.find("(ECNS) -- " + body, "r2").url == f"u{i}"
+    fresh.rebuild_filter()
+    assert (fresh.filter.bits == stored.bits).all()
+
+
+# --- revisits -----------------------------------------------------------------------
+
+
+def test_a_revisit_tells_a_correction_from_an_unchanged_page() -> None:
+    ix = known(BODY)
+    assert ix.unchanged("u0", EDITS["punctuation and whitespace"].replace("US", "U.S."))
+    assert ix.unchanged("u0", EDITS["sentence removed"]) is False
+    assert ix.unchanged("elsewhere", BODY) is None
+    corrected = BODY.replace("12 agreements", "14 agreements")
+    change = ix.compare("u0", corrected)
+    assert change is not None and (change.added, change.cut) == (1, 1)
