@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format fixtures spam-eval clean
+.PHONY: install demo test lint format fixtures spam-eval faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ fixtures: $(STAMP)
 ## Precision and recall of the link-spam detector per form, on a generated labeled corpus.
 spam-eval: $(STAMP)
 	$(BIN)/python -m newscrawl.spam_corpus eval
+
+## Every fault the replica can inject, and what the crawler made of it (a table).
+faults: $(STAMP)
+	$(BIN)/python -m newscrawl.replica.faults --jobs 2
 
 clean:
 	rm -rf $(VENV) .replica output/demo output/demo-state

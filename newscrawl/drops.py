@@ -14,7 +14,7 @@ from newscrawl import state
 
 
 class ArticleDrop(DropItem):
-    outcome = state.INVALID
+    outcome: str | None = state.INVALID
     log_level = "WARNING"
 
     def __init__(self, message: str) -> None:
@@ -41,9 +41,12 @@ class ImplausibleTitle(ArticleDrop):
     """A "headline" no editor wrote: thousands of characters long."""
 
 
-class MisdecodedText(ArticleDrop):
-    """Bytes that fit neither the declared charset nor the fallback: the text
-    holds replacement characters, so a field would be silently wrong."""
+class NotWritten(ArticleDrop):
+    """The output or the state could not take the item (disk full, database
+    error): the story is not recorded, so the next run delivers it."""
+
+    outcome = None
+    log_level = "DEBUG"  # the cause is logged once, not once an item
 
 
 class SpamPage(ArticleDrop):

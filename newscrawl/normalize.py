@@ -29,6 +29,9 @@ _INVISIBLE = dict.fromkeys(
         *range(0x7F, 0x85),
         *range(0x86, 0xA0),
         *range(0xD800, 0xE000),
+        # U+FFFD stands for a character lost before us (``&#xD800;``, ``&#0;``);
+        # bytes that do not decode are caught before extraction.
+        0xFFFD,
     ],
     None,
 )

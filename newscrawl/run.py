@@ -24,9 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from scrapy.crawler import Crawler
+from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.serialize import ScrapyJSONEncoder
 
-from newscrawl.state import StateStore
+from newscrawl.state import StateStore, describe_error
 from newscrawl.verdict import ExitCode, Verdict, judge, run_metrics
 
 logger = logging.getLogger(__name__)
@@ -81,7 +83,8 @@ def preflight(output_dir: Path, state_dir: Path) -> None:
     except sqlite3.Error as exc:
         raise SetupFailed(
             ExitCode.STATE_FAILED,
-            f"cannot use the state database in {state_dir} ({exc}); it is left as it is:"
+            f"cannot use the state database in {state_dir} ({describe_error(exc)});"
+            " it is left as it is:"
             " stop the program that locks it, or restore it, or delete the folder to"
             " start over (every story is then delivered again)",
         ) from None
@@ -169,6 +172,7 @@ class Run:
     files: list[OutputFile] = field(default_factory=list)
     state: StateStore = field(init=False)
     log_handler: logging.Handler | None = field(init=False, default=None)
+    aborted: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         acquire_lock(self.state_dir)
@@ -246,6 +250,18 @@ class Run:
                     path.name,
                     aside.name,
                 )
+
+    def abort(self, crawler: Crawler, stat: str, message: str) -> None:
+        """The output or the state failed: the run cannot deliver, so it stops
+        crawling pages it could not keep (the verdict fails it; the next run
+        delivers them). Counted under ``newscrawl/<stat>``, logged once."""
+        crawler.stats.inc_value(f"newscrawl/{stat}")
+        if self.aborted:
+            return
+        self.aborted = True
+        logger.error("%s; stopping the run", message)
+        # How Scrapy's own CloseSpider extension closes a spider from outside a callback.
+        _schedule_coro(crawler.engine.close_spider_async(reason=stat))
 
     # -- files -------------------------------------------------------------------
 

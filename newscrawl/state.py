@@ -41,12 +41,16 @@ DUPLICATE = "duplicate"
 SPAM_PAGE = "spam_page"
 INVALID = "invalid"
 NOT_FOUND = "not_found"
+FAILED = "failed"  # not downloaded: errors past retries, a dropped redirect
 
-# Outcomes after which a story is not fetched again. ``invalid`` and
-# ``not_found`` may be passing faults (a half-published page, a layout change
-# the crawler will be fixed for): those stories are fetched again whenever a
-# listing still leads to them, so none is lost for good.
+# Outcomes after which a story is not fetched again. ``invalid``, ``not_found``
+# and ``failed`` may be passing faults (a half-published page, a server hiccup, a
+# layout change the crawler will be fixed for): those stories are fetched again
+# by the next runs, up to MAX_ATTEMPTS runs, then given up (logged).
 FINAL_OUTCOMES = frozenset({DELIVERED, DUPLICATE, SPAM_PAGE})
+# Runs that may fail on one story before it is given up: enough to outlast an
+# outage of a few hours for hourly runs, few enough that a dead link costs little.
+MAX_ATTEMPTS = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stories (
@@ -55,6 +59,7 @@ CREATE TABLE IF NOT EXISTS stories (
     content_hash TEXT,
     outcome TEXT NOT NULL,
     detail TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1,
     run_id TEXT NOT NULL,
     recorded_at TEXT NOT NULL
 );
@@ -100,6 +105,14 @@ class Match:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def describe_error(exc: sqlite3.Error) -> str:
+    """SQLite's message, with the likely cause where SQLite names none."""
+    message = str(exc)
+    if "disk i/o error" in message.lower() or "database or disk is full" in message.lower():
+        message += " (perhaps the disk is full or a file size limit was reached)"
+    return message
 
 
 @contextmanager
@@ -155,6 +168,14 @@ class StateStore:
         row = self.db.execute("SELECT outcome FROM stories WHERE url = ?", (url,)).fetchone()
         return row[0] if row else None
 
+    def settled(self, url: str) -> bool:
+        """Whether ``url`` is not to be fetched again: a final outcome, or failed in
+        MAX_ATTEMPTS runs already."""
+        row = self.db.execute(
+            "SELECT outcome, attempts FROM stories WHERE url = ?", (url,)
+        ).fetchone()
+        return bool(row) and (row[0] in FINAL_OUTCOMES or row[1] >= MAX_ATTEMPTS)
+
     # -- duplicates -----------------------------------------------------------
 
     def find_copy(self, url: str, article_id: str | None, content_hash: str) -> Match | None:
@@ -201,19 +222,23 @@ class StateStore:
         article_id: str | None = None,
         content_hash: str | None = None,
         detail: str | None = None,
-    ) -> None:
-        """Record a story this run will not deliver (a copy, a spam page, an invalid
-        or missing page). A delivered story is never overwritten by a later outcome."""
-        self.db.execute(
+    ) -> int:
+        """Record a story this run will not deliver (a copy, a spam page, an invalid,
+        missing or failed page), counting the runs it failed in. A delivered story is
+        never overwritten by a later outcome. Returns the attempts so far."""
+        row = self.db.execute(
             """INSERT INTO stories (url, article_id, content_hash, outcome, detail, run_id,
                                     recorded_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(url) DO UPDATE SET
                    outcome = excluded.outcome, detail = excluded.detail,
+                   attempts = stories.attempts + (stories.run_id != excluded.run_id),
                    run_id = excluded.run_id, recorded_at = excluded.recorded_at
-               WHERE stories.outcome != 'delivered'""",
+               WHERE stories.outcome != 'delivered'
+               RETURNING attempts""",
             (url, article_id, content_hash, outcome, detail, self.run_id, _now()),
-        )
+        ).fetchone()
+        return row[0] if row else 0
 
     def mark_delivered(self) -> int:
         """Mark this run's written stories delivered. Call only once the files that

@@ -47,7 +47,6 @@ INVALID_REASONS = (
     "MissingPublished",
     "ImpossibleDate",
     "ImplausibleTitle",
-    "MisdecodedText",
 )
 # Download failures (after retries) on more than this share of requested pages
 # fail the run; a few broken pages are logged and retried by the next run.
@@ -86,6 +85,8 @@ def judge(
 ) -> Verdict:
     if stats.get("newscrawl/output_errors"):
         return Verdict(ExitCode.OUTPUT_FAILED, "the output could not be written (see log)")
+    if stats.get("newscrawl/state_errors"):
+        return Verdict(ExitCode.STATE_FAILED, "the state database failed (see log)")
     listings_ok = stats.get("newscrawl/listing_pages", 0)
     listing_errors = stats.get("newscrawl/listing_errors", 0)
     if listings_ok == 0 and listing_errors:

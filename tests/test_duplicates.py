@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from newscrawl.drops import Duplicate, DuplicateContent, DuplicateId, DuplicateUrl
-from newscrawl.neardup import NearDuplicateIndex
 from newscrawl.pipelines.duplicates import DuplicateNear, DuplicatesPipeline
 from newscrawl.state import DUPLICATE, StateStore
 
@@ -48,9 +47,9 @@ class Run:
 
     def __init__(self, folder: Path, run_id: str) -> None:
         self.state = StateStore(folder, run_id)
-        self.state.start_run()
-        NearDuplicateIndex(self.state.db).discard_other_runs(run_id)
-        crawler: Any = SimpleNamespace(spider=SimpleNamespace(state=self.state))
+        self.state.start_run()  # discards what dead runs left, near-duplicate rows too
+        run = SimpleNamespace(state=self.state, aborted=False)
+        crawler: Any = SimpleNamespace(spider=SimpleNamespace(state=self.state, run=run))
         self.stage = DuplicatesPipeline.from_crawler(crawler)
         self.kept: list[dict] = []
 
@@ -67,9 +66,8 @@ class Run:
         return error
 
     def deliver(self) -> None:
-        """The output stage's end: file in place, stories delivered, then promoted."""
+        """The run's end: files and manifest in place, stories delivered and promoted."""
         self.state.mark_delivered()
-        NearDuplicateIndex(self.state.db).promote(self.state.run_id)
 
 
 def test_exact_copies_keep_their_reasons(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ import pytest
 from parsel import Selector
 from scrapy.http import HtmlResponse
 
-from newscrawl.drops import ImplausibleTitle, MisdecodedText
+from newscrawl.drops import ImplausibleTitle
 from newscrawl.extract import extract_article
-from newscrawl.extract.encoding import redecode
+from newscrawl.extract.encoding import is_misdecoded, is_truncated, redecode
 from newscrawl.items import Block
 from newscrawl.loaders import load_article
 from newscrawl.pipelines.validation import ValidationPipeline
@@ -66,6 +66,25 @@ def test_a_megabyte_headline_is_dropped_with_its_reason() -> None:
         validate("x" * 1_000_000, "Some text.")
 
 
-def test_text_with_replacement_characters_is_dropped_not_delivered_wrong() -> None:
-    with pytest.raises(MisdecodedText):
-        validate("Title", "Broken \ufffd\ufffd text.")
+def test_bytes_that_fit_no_charset_are_reported_not_decoded_wrong() -> None:
+    body = page("Title").encode() + b"\xff\xfe\xfa broken"
+    response = HtmlResponse(URL, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+    assert is_misdecoded(redecode(response))
+
+
+def test_invalid_character_references_leave_no_trace_in_the_text() -> None:
+    raw = extract_article(Selector(text=page("Tit&#xD800;le &#0;here")), URL)
+    assert raw.titles[0] == "Title here"
+
+
+def test_a_page_cut_inside_its_body_is_truncated() -> None:
+    whole = page("Title", "<!--正文分页开始--><p>Text.</p><!--正文分页结束-->")
+    assert not is_truncated(HtmlResponse(URL, body=whole.encode(), encoding="utf-8"))
+    cut = whole[: whole.index("Text.") + 3]
+    assert is_truncated(HtmlResponse(URL, body=cut.encode(), encoding="utf-8"))
+
+
+def test_javascript_and_data_images_are_not_photos() -> None:
+    body = '<p><img src="javascript:alert(1)"><img src="data:image/png;base64,AA"></p><p>x</p>'
+    raw = extract_article(Selector(text=page("Title", body)), URL)
+    assert all(not block.images for block in raw.blocks)

@@ -19,6 +19,7 @@ from newscrawl.items import Block, Link
 from newscrawl.normalize import normalize_space
 from newscrawl.spam import is_hidden_style, style_from_rules
 
+BODY_START_MARK = "正文分页开始"
 BODY_END_MARK = "正文分页结束"
 
 # Elements whose text forms a block of its own; inline elements belong to the
@@ -86,10 +87,11 @@ class _BlockBuilder:
         self.links.append(Link(href=href, text=normalize_space("".join(self.parts[start:]))))
 
     def _add_image(self, img: etree._Element, in_social_link: bool) -> None:
-        src = (img.get("src") or "").strip()
-        # Share buttons and banners are images inside links to social sites.
-        if src and not in_social_link and not src.startswith("data:"):
-            self.images.append(urljoin(self.page_url, src))
+        src = urljoin(self.page_url, (img.get("src") or "").strip())
+        # Share buttons and banners are images inside links to social sites; only
+        # http(s) images are photos (not data:, javascript: or other schemes).
+        if not in_social_link and src.startswith(("http://", "https://")):
+            self.images.append(src)
 
     def block(self, style: str) -> Block:
         return Block(

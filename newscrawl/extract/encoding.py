@@ -1,4 +1,4 @@
-"""Pages whose bytes do not match their declared charset.
+"""Pages whose bytes do not match their declared charset, or that were cut short.
 
 ECNS serves UTF-8. A body that is not valid UTF-8 (GBK text in a page declared
 UTF-8, or a page declaring nothing) would otherwise be decoded with
@@ -11,6 +11,8 @@ characters stay and validation drops the item with its reason.
 from __future__ import annotations
 
 from scrapy.http import TextResponse
+
+from newscrawl.extract.body import BODY_END_MARK, BODY_START_MARK
 
 FALLBACK_ENCODING = "gb18030"
 
@@ -29,3 +31,22 @@ def redecode(response: TextResponse) -> TextResponse:
     except UnicodeDecodeError:
         return response
     return response.replace(encoding=FALLBACK_ENCODING)
+
+
+def is_truncated(response: TextResponse) -> bool:
+    """A page cut short in transfer (a Content-Length that matched a cut body):
+    its body opens but never closes, or the document has no end at all."""
+    text = response.text
+    if BODY_START_MARK in text and BODY_END_MARK not in text:
+        return True
+    tail = text[-4096:].lower()
+    return "</html>" not in tail and "</body>" not in tail
+
+
+def is_misdecoded(response: TextResponse) -> bool:
+    """Bytes that fit neither the declared charset nor the fallback."""
+    try:
+        response.body.decode(response.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return True
+    return False

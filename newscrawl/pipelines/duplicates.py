@@ -17,13 +17,15 @@ URL as a duplicate, so the next run does not fetch it again.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from newscrawl.drops import DUPLICATE_BY_KIND, DuplicateNear
+from newscrawl.drops import DUPLICATE_BY_KIND, DuplicateNear, NotWritten
 from newscrawl.neardup import Fingerprint, NearDuplicateIndex
+from newscrawl.state import describe_error
 
 
 def content_hash(title: str, body: str) -> str:
@@ -48,6 +50,17 @@ class DuplicatesPipeline:
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         adapter["content_hash"] = content_hash(adapter["title"], adapter["body"])
+        run = self.crawler.spider.run
+        if run.aborted:
+            raise NotWritten("the run is stopping: it cannot deliver")
+        try:
+            return self._check(adapter, item)
+        except sqlite3.Error as exc:
+            message = f"the state database failed: {describe_error(exc)}"
+            run.abort(self.crawler, "state_errors", message)
+            raise NotWritten(message) from None
+
+    def _check(self, adapter: ItemAdapter, item: Any) -> Any:
         state = self.crawler.spider.state
         keys = (adapter["url"], adapter.get("article_id"), adapter["content_hash"])
         match = state.find_copy(*keys)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,7 +21,9 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exporters import JsonLinesItemExporter
 
+from newscrawl.drops import NotWritten
 from newscrawl.run import PART_SUFFIX, Run, fsync_dir
+from newscrawl.state import describe_error
 
 logger = logging.getLogger(__name__)
 
@@ -83,13 +86,21 @@ class JsonLinesOutputPipeline:
         self.file = self.exporter = None
 
     def process_item(self, item: Any) -> Any:
+        if self.run.aborted:
+            raise NotWritten("the run is stopping: it cannot deliver")
         try:
             (self.exporter or self._open_file()).export_item(item)
         except OSError as exc:
             self._failed(exc)
-            raise
+            raise NotWritten(f"cannot write the output: {exc}") from None
         self.items_in_file += 1
-        self.run.state.mark_written(ItemAdapter(item)["url"])
+        try:
+            self.run.state.mark_written(ItemAdapter(item)["url"])
+        except sqlite3.Error as exc:
+            # The line is in the file but will never be marked delivered: the run fails.
+            message = f"the state database failed: {describe_error(exc)}"
+            self.run.abort(self.crawler, "state_errors", message)
+            raise NotWritten(message) from None
         if self.max_items and self.items_in_file >= self.max_items:
             self._close_file()
         return item
@@ -105,5 +116,4 @@ class JsonLinesOutputPipeline:
             self._failed(exc)
 
     def _failed(self, exc: OSError) -> None:
-        self.crawler.stats.inc_value("newscrawl/output_errors")
-        logger.error("Cannot write the output file %s: %s", self.path, exc)
+        self.run.abort(self.crawler, "output_errors", f"cannot write {self.path}: {exc}")

@@ -1,5 +1,5 @@
 """Stage 1: an item without a title, a body or a possible date goes no further,
-nor one whose headline is implausibly long or whose text was misdecoded.
+nor one whose headline is implausibly long.
 
 It also counts, for every parsed article, which watched fields it has
 (``newscrawl/field_present/<field>``): the run's verdict compares that coverage
@@ -17,7 +17,6 @@ from scrapy.crawler import Crawler
 from newscrawl.drops import (
     ImplausibleTitle,
     ImpossibleDate,
-    MisdecodedText,
     MissingBody,
     MissingPublished,
     MissingTitle,
@@ -31,7 +30,6 @@ EARLIEST_PUBLISHED = datetime(1999, 1, 1, tzinfo=SITE_TZ)
 FUTURE_TOLERANCE = timedelta(days=1)
 # ECNS headlines run to about 150 characters; ten times that is no headline.
 TITLE_MAX_CHARS = 1500
-REPLACEMENT_CHAR = "\ufffd"
 
 
 class ValidationPipeline:
@@ -50,11 +48,8 @@ class ValidationPipeline:
             raise MissingTitle("no headline in h1, twitter:title or <title>")
         if len(title) > TITLE_MAX_CHARS:
             raise ImplausibleTitle(f"a {len(title)}-character headline")
-        texts = [block.text for block in adapter.get("body_blocks") or () if block.text]
-        if not texts:
+        if not any(block.text for block in adapter.get("body_blocks") or ()):
             raise MissingBody("the body container holds no text")
-        if REPLACEMENT_CHAR in title or any(REPLACEMENT_CHAR in text for text in texts):
-            raise MisdecodedText("the page's bytes do not match its charset")
         raw = adapter.get("published_raw")
         if adapter.get("published") is None:
             if raw:

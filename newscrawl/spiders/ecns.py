@@ -28,13 +28,13 @@ from twisted.python.failure import Failure
 
 from newscrawl.drops import ArticleDrop
 from newscrawl.extract import ListingEntry, extract_article, extract_feed, extract_listing
-from newscrawl.extract.encoding import redecode
+from newscrawl.extract.encoding import is_misdecoded, is_truncated, redecode
 from newscrawl.items import ArticleItem
 from newscrawl.loaders import load_article
 from newscrawl.locations import log_dir, output_dir, state_dir
 from newscrawl.normalize import parse_site_datetime
 from newscrawl.run import Run
-from newscrawl.state import FINAL_OUTCOMES, INVALID, NOT_FOUND, StateStore
+from newscrawl.state import FAILED, INVALID, MAX_ATTEMPTS, NOT_FOUND, StateStore
 from newscrawl.urls import (
     SECTION_PATHS,
     article_id,
@@ -60,6 +60,11 @@ def parse_since(value: str | None) -> date | None:
 
 def parse_flag(value: str | None) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def requested_url(request: scrapy.Request) -> str:
+    """The URL the spider asked for, before any redirect."""
+    return request.meta.get("redirect_urls", [request.url])[0]
 
 
 def parse_sections(value: str | None) -> list[str]:
@@ -121,6 +126,10 @@ class EcnsSpider(scrapy.Spider):
         }
         for section in spider.sections:
             spider.state.set_paged_to_end(section, False)
+        # Stories requested and not yet answered, with the sections that listed
+        # them: a story that never gets an answer must not hide below known ground.
+        spider.unanswered: dict[str, set[str]] = {}
+        spider.incomplete_sections: set[str] = set()
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
@@ -151,12 +160,16 @@ class EcnsSpider(scrapy.Spider):
         entries = extract_listing(response.selector) if isinstance(response, TextResponse) else []
         if page == 1:
             stats.set_value(f"newscrawl/listing_items/{section}", len(entries))
+        if isinstance(response, TextResponse) and is_truncated(response):
+            logger.warning("%s: listing %s was cut short", section, response.url)
+            stats.inc_value("newscrawl/listings_truncated")
+            self.incomplete_sections.add(section)  # the next run pages it again
         if not entries:
             logger.info("%s: page %d lists no stories, end of section", section, page)
             self.section_done(section)
             return
         fresh = [e for e in entries if not self.older_than_since(e)]
-        unseen = yield from self.story_requests(response, fresh)
+        unseen = yield from self.story_requests(response, fresh, section)
         if self.since and not fresh:
             logger.info("%s: page %d is older than %s, stop paging", section, page, self.since)
             self.section_done(section)
@@ -174,10 +187,10 @@ class EcnsSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         entries = extract_feed(response.selector) if isinstance(response, TextResponse) else []
         self.crawler.stats.set_value("newscrawl/feed_items", len(entries))
-        yield from self.story_requests(response, entries)
+        yield from self.story_requests(response, entries, None)
 
     def story_requests(
-        self, response: Response, entries: list[ListingEntry]
+        self, response: Response, entries: list[ListingEntry], section: str | None
     ) -> Generator[scrapy.Request, None, int]:
         """Requests for the stories ``entries`` link to that no finished run dealt
         with for good; returns how many of them were never seen at all."""
@@ -189,13 +202,13 @@ class EcnsSpider(scrapy.Spider):
                 stats.inc_value("newscrawl/listing_links_skipped")
                 logger.debug("%s: not a story on this site: %s", response.url, entry.href)
                 continue
-            outcome = self.state.outcome(url)
-            if outcome is None:
+            if self.state.outcome(url) is None:
                 unseen += 1
-            if outcome in FINAL_OUTCOMES:
+            elif self.state.settled(url):
                 stats.inc_value("newscrawl/known_stories_skipped")
                 continue
             stats.inc_value("newscrawl/articles_requested")
+            self.unanswered.setdefault(url, set()).update([section] if section else [])
             yield scrapy.Request(
                 url,
                 callback=self.parse_article,
@@ -217,10 +230,19 @@ class EcnsSpider(scrapy.Spider):
         self, response: Response, listing_date: str | None = None
     ) -> Iterator[ArticleItem]:
         url = canonical_url(response.url, self.base_url) or response.request.url
+        sections = self.unanswered.pop(requested_url(response.request), set())
         if not isinstance(response, TextResponse):
             self.page_failed(url, "not an HTML page")
             return
         response = redecode(response)
+        if is_misdecoded(response):
+            self.page_failed(url, f"its bytes are not {response.encoding}, nor GB18030")
+            return
+        if is_truncated(response):
+            self.crawler.stats.inc_value("newscrawl/articles_truncated")
+            logger.warning("Article %s was cut short in transfer", url)
+            self.story_not_fetched(url, sections, "cut short (its body or document never ends)")
+            return
         try:
             raw = extract_article(response.selector, url)
         except Exception as exc:  # a malformed page must not end the run
@@ -236,6 +258,7 @@ class EcnsSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        sections = self.unanswered.pop(requested_url(request), set())
         if failure.check(HttpError):
             status = failure.value.response.status
             self.crawler.stats.inc_value(f"newscrawl/article_http_{status}")
@@ -246,12 +269,23 @@ class EcnsSpider(scrapy.Spider):
         else:
             logger.error("Article %s not fetched: %s", request.url, failure.getErrorMessage())
         self.crawler.stats.inc_value("newscrawl/article_download_errors")
+        self.story_not_fetched(request.url, sections, failure.getErrorMessage())
+
+    def story_not_fetched(self, url: str, sections: set[str], reason: str) -> None:
+        """Record the failure; unless the story is now given up, its sections are not
+        paged to the end, so the next run goes past known ground to retry it."""
+        attempts = self.state.record(url, FAILED, article_id=article_id(url), detail=reason)
+        if attempts >= MAX_ATTEMPTS:
+            logger.error("Giving up %s after %d runs: %s", url, attempts, reason)
+            self.crawler.stats.inc_value("newscrawl/stories_given_up")
+        else:
+            self.incomplete_sections.update(sections)
 
     def listing_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         section, page = request.cb_kwargs["section"], request.cb_kwargs["page"]
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            logger.warning("%s: %s not crawled: %s", section, request.url, failure.value)
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            logger.warning("%s: %s forbidden by robots.txt", section, request.url)
             self.crawler.stats.inc_value("newscrawl/listings_forbidden")
             self.section_done(section)
             return
@@ -268,7 +302,7 @@ class EcnsSpider(scrapy.Spider):
         logger.error("%s: listing %s failed: %s", section, request.url, failure.getErrorMessage())
 
     def item_dropped(self, item: Any, response: Response, exception: Exception) -> None:
-        if isinstance(exception, ArticleDrop):
+        if isinstance(exception, ArticleDrop) and exception.outcome is not None:
             self.state.record(
                 item["url"],
                 exception.outcome,
@@ -280,6 +314,13 @@ class EcnsSpider(scrapy.Spider):
     def spider_closed(self, reason: str) -> None:
         stats = self.crawler.stats
         try:
+            for url, sections in self.unanswered.items():
+                if reason == "finished":  # e.g. a redirect off the site, dropped unanswered
+                    self.story_not_fetched(url, sections, "no answer")
+                else:  # stopped early: not the story's fault
+                    self.incomplete_sections.update(sections)
+            for section in self.incomplete_sections:
+                self.state.set_paged_to_end(section, False)
             verdict = self.run.finish(reason, stats.get_stats())
             stats.set_value("newscrawl/exit_code", int(verdict.exit_code))
         except OSError:
