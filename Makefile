@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format fixtures spam-eval faults clean
+.PHONY: install demo test lint format fixtures spam-eval faults bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ spam-eval: $(STAMP)
 ## Every fault the replica can inject, and what the crawler made of it (a table).
 faults: $(STAMP)
 	$(BIN)/python -m newscrawl.replica.faults --jobs 2
+
+## Cost per page, per scheduled run, memory: ecns against a minimal spider, one run (< 10 min).
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .replica output/demo output/demo-state

@@ -1,0 +1,80 @@
+"""Plain-text tables for the benchmark's output, in Markdown so they paste into
+the README as they are."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A Markdown table, columns padded so it also reads well in a terminal."""
+    cells = [[str(h) for h in headers], *[[_fmt(c) for c in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+
+    def line(row: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "–"
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_line() -> str:
+    return (
+        f"machine: {os.cpu_count()} cores (nproc), {cpu_model()}, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
+        f"date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
+    )
+
+
+@dataclass
+class Target:
+    """One of issue 6's targets and whether this run met it."""
+
+    name: str
+    measured: str
+    holds: bool | None  # None: not measured in this run
+
+    @property
+    def verdict(self) -> str:
+        return {True: "holds", False: "FAILS", None: "not run"}[self.holds]
+
+
+@dataclass
+class Section:
+    """One benchmark's printed result: its tables, notes and commands."""
+
+    title: str
+    body: list[str] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    summary: list[tuple[str, str, str]] = field(default_factory=list)  # (what, value, command)
+
+    def add(self, text: str) -> None:
+        self.body.append(text)
+
+    def render(self) -> str:
+        return "\n\n".join([f"## {self.title}", *self.body])
