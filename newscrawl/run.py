@@ -28,6 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.serialize import ScrapyJSONEncoder
 
+from newscrawl.drops import NotWritten
 from newscrawl.state import StateStore, describe_error
 from newscrawl.verdict import ExitCode, Verdict, judge, run_metrics
 
@@ -251,17 +252,19 @@ class Run:
                     aside.name,
                 )
 
-    def abort(self, crawler: Crawler, stat: str, message: str) -> None:
+    def abort(self, crawler: Crawler, stat: str, message: str) -> NotWritten:
         """The output or the state failed: the run cannot deliver, so it stops
         crawling pages it could not keep (the verdict fails it; the next run
-        delivers them). Counted under ``newscrawl/<stat>``, logged once."""
+        delivers them). Counted under ``newscrawl/<stat>``, logged once. Returns
+        the drop for the item at hand, for the caller to raise."""
         crawler.stats.inc_value(f"newscrawl/{stat}")
         if self.aborted:
-            return
+            return NotWritten(message)
         self.aborted = True
         logger.error("%s; stopping the run", message)
         # How Scrapy's own CloseSpider extension closes a spider from outside a callback.
         _schedule_coro(crawler.engine.close_spider_async(reason=stat))
+        return NotWritten(message)
 
     # -- files -------------------------------------------------------------------
 

@@ -57,8 +57,7 @@ class DuplicatesPipeline:
             return self._check(adapter, item)
         except sqlite3.Error as exc:
             message = f"the state database failed: {describe_error(exc)}"
-            run.abort(self.crawler, "state_errors", message)
-            raise NotWritten(message) from None
+            raise run.abort(self.crawler, "state_errors", message) from None
 
     def _check(self, adapter: ItemAdapter, item: Any) -> Any:
         state = self.crawler.spider.state

@@ -91,16 +91,14 @@ class JsonLinesOutputPipeline:
         try:
             (self.exporter or self._open_file()).export_item(item)
         except OSError as exc:
-            self._failed(exc)
-            raise NotWritten(f"cannot write the output: {exc}") from None
+            raise self._failed(exc) from None
         self.items_in_file += 1
         try:
             self.run.state.mark_written(ItemAdapter(item)["url"])
         except sqlite3.Error as exc:
             # The line is in the file but will never be marked delivered: the run fails.
             message = f"the state database failed: {describe_error(exc)}"
-            self.run.abort(self.crawler, "state_errors", message)
-            raise NotWritten(message) from None
+            raise self.run.abort(self.crawler, "state_errors", message) from None
         if self.max_items and self.items_in_file >= self.max_items:
             self._close_file()
         return item
@@ -115,5 +113,5 @@ class JsonLinesOutputPipeline:
         except OSError as exc:
             self._failed(exc)
 
-    def _failed(self, exc: OSError) -> None:
-        self.run.abort(self.crawler, "output_errors", f"cannot write {self.path}: {exc}")
+    def _failed(self, exc: OSError) -> NotWritten:
+        return self.run.abort(self.crawler, "output_errors", f"cannot write {self.path}: {exc}")
