@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                 variant=variant,
             ),
         }
-        print(f"# newscrawl benchmarks\n\n{machine_line()}\n", flush=True)
+        print(f"# newscrawl benchmarks\n\n{machine_line(variant.project)}\n", flush=True)
         sections = []
         started = time.perf_counter()
         for name in chosen:
@@ -132,11 +132,11 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(section)
             print(section.render(), flush=True)
             print(f"\n({name}: {time.perf_counter() - t0:.0f} s)\n", flush=True)
-        print(summary(sections, time.perf_counter() - started))
+        print(summary(sections, time.perf_counter() - started, variant.project))
     return 0
 
 
-def summary(sections: list[Section], took: float) -> str:
+def summary(sections: list[Section], took: float, project: Path | None = None) -> str:
     """The table for README.md: what was measured, the targets, and the commands."""
     measured = table(
         ["measure", "value", "command"],
@@ -147,7 +147,7 @@ def summary(sections: list[Section], took: float) -> str:
         [[t.name, t.measured, t.verdict] for s in sections for t in s.targets],
     )
     return (
-        f"## Summary\n\n{machine_line()}; benchmark took {took / 60:.1f} min\n\n"
+        f"## Summary\n\n{machine_line(project)}; benchmark took {took / 60:.1f} min\n\n"
         f"{measured}\n\n{targets}\n"
     )
 

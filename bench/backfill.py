@@ -169,6 +169,9 @@ def run(
     ]
     for m, peak in zip(marks, peaks, strict=True):
         section.summary.append((f"backfill peak RSS MB at {m:,} items", f"{peak:.0f}", this))
+    section.summary.append(
+        ("backfill peak RSS MB, whole run (close included)", f"{result.cost.max_rss_mb:.0f}", this)
+    )
     return section
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -43,11 +45,32 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def machine_line() -> str:
+def commit_of(folder: Path) -> str:
+    """The commit a folder is checked out at, ``-dirty`` if tracked files changed."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(folder), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return head + ("-dirty" if changed else "")
+
+
+def machine_line(project: Path | None = None) -> str:
+    where = f"; crawler: {project} ({commit_of(project)})" if project is not None else ""
     return (
         f"machine: {os.cpu_count()} cores (nproc), {cpu_model()}, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
-        f"date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
+        f"date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}{where}"
     )
 
 
