@@ -70,11 +70,6 @@ def canonical_url(href: str, base_url: str, page_url: str | None = None) -> str 
     return canonicalize_url(urlunsplit((scheme, netloc, path, "", "")))
 
 
-def is_site_url(href: str, base_url: str, page_url: str | None = None) -> bool:
-    """True when ``href`` points at the site (on any of its hosts or the origin)."""
-    return canonical_url(href, base_url, page_url) is not None
-
-
 def article_match(url: str) -> re.Match[str] | None:
     """Match an article URL's path against the ``…/<date>/detail-<id>.shtml`` pattern."""
     return ARTICLE_PATH_RE.match(urlsplit(url).path)
