@@ -586,6 +586,20 @@ class KeyFilter:
                 (chunk, bits.tobytes()),
             )
 
+    def merge_stored(self, db: sqlite3.Connection) -> None:
+        """OR these bits into the stored filter, only the chunks that have any (read,
+        merge, write: another process may have stored bits since)."""
+        chunks = self.bits.reshape(-1, _FILTER_CHUNK)
+        for chunk in np.flatnonzero(chunks.any(axis=1)).tolist():
+            row = db.execute("SELECT bits FROM neardup_filter WHERE chunk = ?", (chunk,)).fetchone()
+            bits = chunks[chunk].copy()
+            if row is not None:
+                bits |= np.frombuffer(row[0], dtype=np.uint8)
+            db.execute(
+                "INSERT OR REPLACE INTO neardup_filter (chunk, bits) VALUES (?, ?)",
+                (chunk, bits.tobytes()),
+            )
+
     @classmethod
     def load(cls, db: sqlite3.Connection) -> KeyFilter:
         bits = np.zeros(_FILTER_BYTES, dtype=np.uint8)
@@ -802,6 +816,12 @@ class NearDuplicateIndex:
         if not fp.indexable:
             return False
         self._pending[run_id] = True
+        # One transaction: in autocommit each of the ~16-30 key inserts would be a
+        # WAL commit of its own.
+        with _savepoint(self.db, "neardup_add"):
+            return self._insert(url, fp, run_id)
+
+    def _insert(self, url: str, fp: Fingerprint, run_id: str) -> bool:
         doc = self.db.execute(
             "INSERT INTO neardup_docs (url, run_id, delivered, text_hash, sentences)"
             " VALUES (?, ?, 0, ?, ?)",
@@ -822,31 +842,46 @@ class NearDuplicateIndex:
         a story counts as delivered when the state's ``stories`` table says so (in a
         database without that table, every add of the run is promoted). Returns how
         many fingerprints were promoted."""
+        # Correlated EXISTS: one primary-key probe per story of the run, where
+        # ``url IN (SELECT url FROM stories …)`` read every delivered URL (O(archive)).
         delivered = (
-            " AND url IN (SELECT url FROM stories WHERE outcome = 'delivered')"
+            " AND EXISTS (SELECT 1 FROM stories WHERE stories.url = neardup_docs.url"
+            " AND stories.outcome = 'delivered')"
             if self._has_stories
             else ""
         )
-        promoted_docs = "(SELECT id FROM neardup_docs WHERE run_id = ? AND delivered = 1)"
+        # This run's promoted docs, found through the pending index (O(run)), where
+        # ``SELECT id … WHERE run_id = ? AND delivered = 1`` scanned every doc.
+        promoted_docs = "(SELECT id FROM temp.neardup_promoted)"
         with _savepoint(self.db, "neardup_promote"):
-            promoted = self.db.execute(
-                "UPDATE neardup_docs SET delivered = 1"
+            self.db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS neardup_promoted (id INTEGER PRIMARY KEY)"
+            )
+            self.db.execute("DELETE FROM temp.neardup_promoted")
+            self.db.execute(
+                "INSERT INTO temp.neardup_promoted SELECT id FROM neardup_docs"
                 f" WHERE run_id = ? AND delivered = 0{delivered}",
                 (run_id,),
+            )
+            promoted = self.db.execute(
+                f"UPDATE neardup_docs SET delivered = 1 WHERE id IN {promoted_docs}"
             ).rowcount
-            keys = self.db.execute(
+            # Streamed: a 50k-story backfill holds ~1.2M keys, ~130 MB as Python rows.
+            added = KeyFilter(np.zeros(_FILTER_BYTES, dtype=np.uint8))
+            cursor = self.db.execute(
                 f"SELECT key FROM neardup_keys WHERE pending_run = ? AND doc IN {promoted_docs}",
-                (run_id, run_id),
-            ).fetchall()
-            if keys:
-                values = np.array(keys, dtype=np.int64).ravel().view(_U64)
-                KeyFilter.add_stored(self.db, values)
+                (run_id,),
+            )
+            while rows := cursor.fetchmany(1 << 16):
+                values = np.array(rows, dtype=np.int64).ravel().view(_U64)
+                added.add(values)
                 if self._filter is not None:
                     self._filter.add(values)
+            added.merge_stored(self.db)
             self.db.execute(
                 "UPDATE neardup_keys SET pending_run = NULL"
                 f" WHERE pending_run = ? AND doc IN {promoted_docs}",
-                (run_id, run_id),
+                (run_id,),
             )
             self._discard("= ?", (run_id,))
         self._pending.clear()
