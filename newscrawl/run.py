@@ -41,7 +41,9 @@ DISCARDED_SUFFIX = ".discarded"
 MANIFEST_VERSION = 1
 # Only files named like a run's own are ever moved aside: a user's
 # ``-O output/x.jsonl`` is not ours to touch.
-RUN_FILE_RE = re.compile(r"^[a-z0-9_]+-\d{8}T\d{6}Z-[0-9a-f]{4}(?:-\d{4}\.jsonl|\.manifest\.json)")
+RUN_FILE_RE = re.compile(
+    r"^(?P<run_id>[a-z0-9_]+-\d{8}T\d{6}Z-[0-9a-f]{4})(?:-\d{4}\.jsonl|\.manifest\.json)"
+)
 
 # Locks this process holds, by folder: the crawl command takes the lock before
 # Scrapy starts, and the run it starts takes it again without blocking itself.
@@ -215,8 +217,21 @@ class Run:
         (killed before its manifest) and ``.part`` files: renamed aside with
         ``.discarded``; their stories are crawled and delivered again.
         """
+        # A run the state knows as delivered or failed is settled: its manifest names
+        # its files, nothing to read or move. Only the others' manifests are read, so
+        # start-up does not grow with the runs kept in the output folder.
+        settled = self.state.settled_runs()
+        names = sorted(entry.name for entry in os.scandir(self.output_dir))
+
+        def unsettled(name: str) -> bool:
+            m = RUN_FILE_RE.match(name)
+            return m is None or m["run_id"] not in settled
+
         named: set[str] = set()
-        for manifest_path in sorted(self.output_dir.glob(f"*{MANIFEST_SUFFIX}")):
+        for name in names:
+            if not name.endswith(MANIFEST_SUFFIX) or not unsettled(name):
+                continue
+            manifest_path = self.output_dir / name
             try:
                 manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
@@ -238,9 +253,10 @@ class Run:
                     run_id,
                     len(stories),
                 )
-        for path in sorted(self.output_dir.iterdir()):
-            if not RUN_FILE_RE.match(path.name):
+        for name in names:
+            if not RUN_FILE_RE.match(name) or not unsettled(name):
                 continue
+            path = self.output_dir / name
             unnamed_file = path.suffix == ".jsonl" and path.name not in named
             if unnamed_file or path.name.endswith(PART_SUFFIX):
                 aside = path.with_name(path.name + DISCARDED_SUFFIX)

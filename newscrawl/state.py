@@ -262,6 +262,13 @@ class StateStore:
             )
         return delivered
 
+    def settled_runs(self) -> set[str]:
+        """Runs whose manifest was written and acted on: delivered, or failed."""
+        rows = self.db.execute(
+            "SELECT run_id FROM runs WHERE delivered_at IS NOT NULL OR status = 'failed'"
+        )
+        return {run_id for (run_id,) in rows}
+
     def is_delivered_run(self, run_id: str) -> bool:
         row = self.db.execute("SELECT delivered_at FROM runs WHERE run_id = ?", (run_id,))
         found = row.fetchone()
