@@ -214,6 +214,9 @@ class EcnsSpider(scrapy.Spider):
                 callback=self.parse_article,
                 errback=self.article_failed,
                 cb_kwargs={"listing_date": entry.date_raw},
+                # Before the next listing page (Scrapy's queue is LIFO per priority):
+                # the queue then holds one page's stories, not a backfill's backlog.
+                priority=1,
             )
         return unseen
 
