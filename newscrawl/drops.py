@@ -82,3 +82,11 @@ DUPLICATE_BY_KIND: dict[str, type[Duplicate]] = {
     "content": DuplicateContent,
     "near": DuplicateNear,
 }
+
+
+class Unchanged(ArticleDrop):
+    """A revisit found the delivered story's text as it was: nothing to deliver
+    again. The state keeps the story delivered."""
+
+    outcome = None
+    log_level = "DEBUG"

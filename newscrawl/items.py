@@ -2,7 +2,8 @@
 
 The item's exported fields are documented in README.md ("Output format").
 ``body_blocks`` is internal: the spam stage turns it into ``body`` and removes it,
-so it never reaches a feed.
+so it never reaches a feed; so is ``revisit``, which the duplicate stage turns into
+``version``.
 """
 
 from __future__ import annotations
@@ -52,5 +53,8 @@ class ArticleItem(scrapy.Item):
     crawled_at = scrapy.Field()
     content_hash = scrapy.Field()
     spam_removed = scrapy.Field()
+    version = scrapy.Field()
     # internal, removed by the spam stage
     body_blocks = scrapy.Field()
+    # internal, removed by the duplicate stage: the item re-fetches a delivered story
+    revisit = scrapy.Field()

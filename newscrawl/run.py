@@ -29,7 +29,8 @@ from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.serialize import ScrapyJSONEncoder
 
 from newscrawl.drops import NotWritten
-from newscrawl.state import StateStore, describe_error
+from newscrawl.pipelines.duplicates import revision_hash, unix_seconds
+from newscrawl.state import RecoveredStory, StateStore, describe_error
 from newscrawl.verdict import ExitCode, Verdict, judge, run_metrics
 
 logger = logging.getLogger(__name__)
@@ -241,7 +242,7 @@ class Run:
             run_id = manifest.get("run_id", "")
             if manifest.get("status") == "complete" and not self.state.is_delivered_run(run_id):
                 stories = [
-                    (item["url"], item.get("article_id"), item.get("content_hash"))
+                    recovered_story(item)
                     for f in manifest["files"]
                     if (self.output_dir / f["path"]).exists()
                     for item in _read_jsonl(self.output_dir / f["path"])
@@ -335,6 +336,19 @@ class Run:
         # The log handler stays: Scrapy's last lines (the stats) come after this.
         self.state.close()
         release_lock(self.state_dir)
+
+
+def recovered_story(item: dict[str, Any]) -> RecoveredStory:
+    """What the state keeps of a delivered story, read back from its output line."""
+    return RecoveredStory(
+        item["url"],
+        item.get("article_id"),
+        item.get("content_hash"),
+        version=item.get("version", 1),
+        revision=revision_hash(item["title"], item["body"]),
+        published_at=unix_seconds(item["published"]),
+        fetched_at=unix_seconds(item["crawled_at"]),
+    )
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

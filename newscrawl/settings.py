@@ -22,6 +22,10 @@ NEWSCRAWL_LOG_DIR = "default"
 NEWSCRAWL_LOG_KEEP_DAYS = 14
 # Items per output file before the next file of the run starts (0: one file a run).
 NEWSCRAWL_FILE_MAX_ITEMS = 10000
+# Delivered stories published less than this many hours ago are fetched again now
+# and then (ever less often as they age) and delivered again, version + 1, if
+# their text changed: corrections. 0 turns revisits off.
+NEWSCRAWL_REVISIT_HOURS = 48
 # A soft run-time limit (seconds): the run stops gracefully, writes its files and
 # manifest, and the next run carries on where it stopped.
 CLOSESPIDER_TIMEOUT = 3300

@@ -18,6 +18,11 @@ One SQLite file (WAL mode, indexed) in ``NEWSCRAWL_STATE_DIR``. Two tables:
 - ``sections``: whether the last run paged each section to its end. Known
   ground only ends paging where the previous run did not stop half-way.
 
+A delivered story keeps its ``version``, the ``revision`` of its text (see
+``newscrawl.pipelines.duplicates.revision_hash``), when it was published and
+when it was last fetched: what revisits for corrections need
+(``due_revisits``).
+
 Memory does not grow with the number of known stories: every lookup is an
 indexed query.
 """
@@ -94,6 +99,26 @@ CREATE TABLE IF NOT EXISTS sections (
 );
 """
 
+# Columns of ``stories`` (and ``pending``, which feeds it) for revisits, added to
+# databases made before them. Times are Unix seconds; ``published_at`` is never
+# later than the fetch, so a page dated in the future is not revisited for years.
+_REVISIT_COLUMNS = {
+    "version": "INTEGER NOT NULL DEFAULT 1",
+    "revision": "TEXT",
+    "published_at": "INTEGER",
+    "fetched_at": "INTEGER",
+}
+_STORY_INDEXES = """
+CREATE INDEX IF NOT EXISTS stories_published_at ON stories(published_at)
+    WHERE outcome = 'delivered';
+"""
+
+# A revisit is due once the story has aged, since it was last fetched, by as much
+# as its age then (revisits at about 1, 2, 4, 8, … hours of age), and never sooner
+# than this: a correction comes early or not at all, and each revisit costs a
+# request of every scheduled run.
+REVISIT_MIN_INTERVAL_S = 2 * 3600
+
 
 @dataclass(frozen=True, slots=True)
 class Match:
@@ -103,8 +128,36 @@ class Match:
     url: str
 
 
+@dataclass(frozen=True, slots=True)
+class RecoveredStory:
+    """A story read back from the files of a run killed after its manifest."""
+
+    url: str
+    article_id: str | None
+    content_hash: str | None
+    version: int = 1
+    revision: str | None = None
+    published_at: int | None = None
+    fetched_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """What is known of a delivered story's latest version."""
+
+    version: int
+    revision: str | None  # None: delivered before revisions were recorded
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _not_after(published_at: int | None, fetched_at: int | None) -> int | None:
+    """The publication time, or the fetch time if the page claims a later one."""
+    if published_at is None or fetched_at is None:
+        return published_at
+    return min(published_at, fetched_at)
 
 
 def describe_error(exc: sqlite3.Error) -> str:
@@ -141,7 +194,16 @@ class StateStore:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(SCHEMA)
+        self._add_columns()
         self.near = NearDuplicateIndex(self.db)
+
+    def _add_columns(self) -> None:
+        for table in ("stories", "pending"):
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in _REVISIT_COLUMNS.items():
+                if name not in have:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        self.db.executescript(_STORY_INDEXES)
 
     def start_run(self) -> int:
         """Register this run; drop what dead runs left pending. Returns how many
@@ -200,11 +262,56 @@ class StateStore:
                 return Match(kind, row[0])
         return None
 
-    def claim(self, url: str, article_id: str | None, content_hash: str) -> None:
+    def claim(
+        self,
+        url: str,
+        article_id: str | None,
+        content_hash: str,
+        *,
+        version: int = 1,
+        revision: str | None = None,
+        published_at: int | None = None,
+        fetched_at: int | None = None,
+    ) -> None:
         """Reserve the story for this run, so later copies in the run match it."""
         self.db.execute(
-            "INSERT INTO pending (run_id, url, article_id, content_hash) VALUES (?, ?, ?, ?)",
-            (self.run_id, url, article_id, content_hash),
+            "INSERT INTO pending (run_id, url, article_id, content_hash, version, revision,"
+            " published_at, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                *(self.run_id, url, article_id, content_hash),
+                *(version, revision, _not_after(published_at, fetched_at), fetched_at),
+            ),
+        )
+
+    # -- revisits -------------------------------------------------------------
+
+    def delivered(self, url: str) -> Delivered | None:
+        """The latest delivered version of ``url``, if any."""
+        row = self.db.execute(
+            "SELECT version, revision FROM stories WHERE url = ? AND outcome = 'delivered'",
+            (url,),
+        ).fetchone()
+        return Delivered(*row) if row else None
+
+    def due_revisits(self, now: int, window_s: int) -> list[str]:
+        """Delivered stories published less than ``window_s`` seconds before ``now``
+        whose next revisit is due (``REVISIT_MIN_INTERVAL_S``), newest first. Reads
+        only the recent stories (indexed), however large the archive."""
+        rows = self.db.execute(
+            "SELECT url FROM stories WHERE outcome = 'delivered'"
+            " AND published_at > ? AND fetched_at <= ? - max(?, fetched_at - published_at)"
+            " ORDER BY published_at DESC",
+            (now - window_s, now, REVISIT_MIN_INTERVAL_S),
+        )
+        return [url for (url,) in rows]
+
+    def revisited(self, url: str, fetched_at: int, revision: str) -> None:
+        """A revisit found the delivered story unchanged: the next is due later (and a
+        story delivered before revisions were recorded has one now)."""
+        self.db.execute(
+            "UPDATE stories SET fetched_at = ?, revision = coalesce(revision, ?)"
+            " WHERE url = ? AND outcome = 'delivered'",
+            (fetched_at, revision, url),
         )
 
     def mark_written(self, url: str) -> None:
@@ -246,13 +353,17 @@ class StateStore:
         with _transaction(self.db):
             delivered = self.db.execute(
                 """INSERT INTO stories (url, article_id, content_hash, outcome, run_id,
-                                        recorded_at)
-                   SELECT url, article_id, content_hash, 'delivered', run_id, ?
+                                        recorded_at, version, revision, published_at,
+                                        fetched_at)
+                   SELECT url, article_id, content_hash, 'delivered', run_id, ?, version,
+                          revision, published_at, fetched_at
                    FROM pending WHERE run_id = ? AND written = 1
                    ON CONFLICT(url) DO UPDATE SET
                        article_id = excluded.article_id, content_hash = excluded.content_hash,
                        outcome = 'delivered', detail = NULL, run_id = excluded.run_id,
-                       recorded_at = excluded.recorded_at""",
+                       recorded_at = excluded.recorded_at, version = excluded.version,
+                       revision = excluded.revision, published_at = excluded.published_at,
+                       fetched_at = excluded.fetched_at""",
                 (_now(), self.run_id),
             ).rowcount
             self.near.promote(self.run_id)  # reads the stories just marked delivered
@@ -274,18 +385,29 @@ class StateStore:
         found = row.fetchone()
         return bool(found and found[0])
 
-    def recover_delivered_run(self, run_id: str, stories: Iterable[tuple[str, str, str]]) -> int:
-        """Record as delivered the stories ``(url, article_id, content_hash)`` of a run
-        that wrote its complete manifest but was killed before recording them."""
+    def recover_delivered_run(self, run_id: str, stories: Iterable[RecoveredStory]) -> int:
+        """Record as delivered the stories of a run that wrote its complete manifest
+        but was killed before recording them."""
         now = _now()
         with _transaction(self.db):
             count = self.db.executemany(
                 """INSERT INTO stories (url, article_id, content_hash, outcome, run_id,
-                                        recorded_at)
-                   VALUES (?, ?, ?, 'delivered', ?, ?)
+                                        recorded_at, version, revision, published_at,
+                                        fetched_at)
+                   VALUES (?, ?, ?, 'delivered', ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(url) DO UPDATE SET
-                       outcome = 'delivered', detail = NULL, run_id = excluded.run_id""",
-                ((url, aid, chash, run_id, now) for url, aid, chash in stories),
+                       article_id = excluded.article_id, content_hash = excluded.content_hash,
+                       outcome = 'delivered', detail = NULL, run_id = excluded.run_id,
+                       version = excluded.version, revision = excluded.revision,
+                       published_at = excluded.published_at, fetched_at = excluded.fetched_at""",
+                (
+                    (
+                        *(s.url, s.article_id, s.content_hash, run_id, now),
+                        *(s.version, s.revision, _not_after(s.published_at, s.fetched_at)),
+                        s.fetched_at,
+                    )
+                    for s in stories
+                ),
             ).rowcount
             self.db.execute(
                 """INSERT INTO runs (run_id, started_at, status, delivered_at)

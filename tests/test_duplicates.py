@@ -3,13 +3,15 @@ run and across runs, each dropped with its own reason naming the story it copies
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from newscrawl.drops import Duplicate, DuplicateContent, DuplicateId, DuplicateUrl
+from newscrawl.drops import Duplicate, DuplicateContent, DuplicateId, DuplicateUrl, Unchanged
 from newscrawl.pipelines.duplicates import DuplicateNear, DuplicatesPipeline
 from newscrawl.state import DUPLICATE, StateStore
 
@@ -36,10 +38,19 @@ OTHER = "\n\n".join(
 )
 
 
+PUBLISHED = "2025-01-10T09:30:00+08:00"
+CRAWLED = "2025-01-10T03:00:00+00:00"  # 1.5 hours after publication
+
+
 def item(n: int, body: str = BODY, title: str = "China, Germany deepen green cooperation") -> dict:
     article_id = f"iaaaaaaa{n:07d}"
     return {"url": f"{SITE}detail-{article_id}.shtml", "article_id": article_id,
-            "title": title, "body": body}  # fmt: skip
+            "title": title, "body": body, "published": PUBLISHED,
+            "crawled_at": CRAWLED}  # fmt: skip
+
+
+def unix(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())
 
 
 class Run:
@@ -49,7 +60,10 @@ class Run:
         self.state = StateStore(folder, run_id)
         self.state.start_run()  # discards what dead runs left, near-duplicate rows too
         run = SimpleNamespace(state=self.state, aborted=False)
-        crawler: Any = SimpleNamespace(spider=SimpleNamespace(state=self.state, run=run))
+        self.stats: Counter[str] = Counter()
+        stats = SimpleNamespace(inc_value=lambda key, count=1: self.stats.update({key: count}))
+        spider = SimpleNamespace(state=self.state, run=run)
+        crawler: Any = SimpleNamespace(spider=spider, stats=stats)
         self.stage = DuplicatesPipeline.from_crawler(crawler)
         self.kept: list[dict] = []
 
@@ -160,3 +174,90 @@ def test_the_near_drop_is_its_own_reason() -> None:
     assert issubclass(DuplicateNear, Duplicate)
     assert DuplicateNear.__name__ == "DuplicateNear"
     assert DuplicateNear.outcome == DUPLICATE
+
+
+# -- revisits: corrections delivered again, the same page not ---------------------
+
+
+def revisit(it: dict, **changes: str) -> dict:
+    return {**it, "crawled_at": "2025-01-10T07:00:00+00:00", "revisit": True, **changes}
+
+
+def test_a_new_story_is_version_1_and_the_state_keeps_what_revisits_need(tmp_path: Path) -> None:
+    run = Run(tmp_path, "r1")
+    run.process(first := item(1))
+    assert first["version"] == 1
+    run.deliver()
+    row = run.state.db.execute(
+        "SELECT version, revision, published_at, fetched_at FROM stories WHERE url = ?",
+        (first["url"],),
+    ).fetchone()
+    assert row[0] == 1 and len(row[1]) == 64
+    assert row[2:] == (unix(PUBLISHED), unix(CRAWLED))
+
+
+def test_a_revisit_that_finds_the_same_text_delivers_nothing(tmp_path: Path) -> None:
+    run = Run(tmp_path, "r1")
+    run.process(first := item(1))
+    run.deliver()
+    again = Run(tmp_path, "r2")
+    # Whitespace, punctuation and case are not corrections.
+    same = revisit(first, body=BODY.replace(", ", " , ").replace("Berlin.", "BERLIN!"))
+    with pytest.raises(Unchanged):
+        again.stage.process_item(same)
+    assert "revisit" not in same
+    assert again.stats["newscrawl/revisits_unchanged"] == 1
+    fetched = again.state.db.execute(
+        "SELECT fetched_at FROM stories WHERE url = ?", (first["url"],)
+    ).fetchone()[0]
+    assert fetched == unix(same["crawled_at"])  # the next revisit is due later
+    assert again.state.delivered(first["url"]).version == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"body": BODY.replace("12 agreements", "13 agreements")},
+        {"body": BODY + "\n\nThe talks were postponed from December."},
+        {"title": "China, Germany deepen green energy cooperation"},
+    ],
+    ids=["number corrected", "sentence added", "title corrected"],
+)
+def test_a_corrected_story_is_delivered_again_with_the_next_version(
+    tmp_path: Path, change: dict
+) -> None:
+    run = Run(tmp_path, "r1")
+    run.process(first := item(1))
+    run.deliver()
+    second = Run(tmp_path, "r2")
+    second.process(corrected := revisit(first, **change))
+    assert corrected["version"] == 2 and corrected["article_id"] == first["article_id"]
+    assert "revisit" not in corrected and second.stats["newscrawl/corrections"] == 1
+    second.deliver()
+    assert second.state.delivered(first["url"]).version == 2
+    # The next revisit compares with version 2: unchanged now.
+    third = Run(tmp_path, "r3")
+    with pytest.raises(Unchanged):
+        third.stage.process_item(revisit(corrected))
+
+
+def test_a_correction_of_a_run_that_died_keeps_its_version_number(tmp_path: Path) -> None:
+    run = Run(tmp_path, "r1")
+    run.process(first := item(1))
+    run.deliver()
+    died = Run(tmp_path, "r2")
+    died.process(revisit(first, body=BODY.replace("12", "13")))  # never delivered
+    retry = Run(tmp_path, "r3")
+    retry.process(corrected := revisit(first, body=BODY.replace("12", "13")))
+    assert corrected["version"] == 2
+
+
+def test_a_plain_copy_of_a_corrected_story_is_still_a_copy(tmp_path: Path) -> None:
+    run = Run(tmp_path, "r1")
+    run.process(first := item(1))
+    run.deliver()
+    second = Run(tmp_path, "r2")
+    second.process(revisit(first, body=BODY.replace("12 agreements", "13 agreements")))
+    second.deliver()
+    third = Run(tmp_path, "r3")
+    assert isinstance(third.drop(first), DuplicateUrl)  # not a revisit: the URL is known

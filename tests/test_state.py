@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-from newscrawl.state import DELIVERED, DUPLICATE, INVALID, StateStore
+from newscrawl.state import (
+    DB_NAME,
+    DELIVERED,
+    DUPLICATE,
+    INVALID,
+    REVISIT_MIN_INTERVAL_S,
+    RecoveredStory,
+    StateStore,
+)
 
 URL = "https://www.ecns.cn/news/politics/2025-01-10/detail-iaaaaaaa0000001.shtml"
 OTHER = "https://www.ecns.cn/news/politics/2025-01-10/detail-iaaaaaaa0000002.shtml"
@@ -83,3 +92,73 @@ def test_a_failed_run_leaves_nothing_pending(tmp_path: Path) -> None:
 def test_the_database_is_in_wal_mode(tmp_path: Path) -> None:
     store = run(tmp_path, "r1")
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+# -- revisits ---------------------------------------------------------------------
+
+HOUR = 3600
+WINDOW = 48 * HOUR
+
+
+def deliver(store: StateStore, url: str, published_at: int, fetched_at: int) -> None:
+    store.claim(url, None, url, revision="r", published_at=published_at, fetched_at=fetched_at)
+    store.mark_written(url)
+    store.mark_delivered()
+
+
+def test_revisits_come_ever_less_often_and_end_with_the_window(tmp_path: Path) -> None:
+    store = run(tmp_path, "r1")
+    published = 1_000_000
+    deliver(store, URL, published, fetched_at=published + HOUR // 2)
+    due = [h for h in range(60) if store.due_revisits(published + h * HOUR, WINDOW)]
+    # Never sooner than the minimum interval after the fetch; then until the window ends.
+    assert due[0] == (HOUR // 2 + REVISIT_MIN_INTERVAL_S + HOUR - 1) // HOUR
+    assert due[-1] == 47
+    # Each unchanged revisit pushes the next one back by the story's age then.
+    store.revisited(URL, published + 10 * HOUR, "r")
+    assert not store.due_revisits(published + 19 * HOUR, WINDOW)
+    assert store.due_revisits(published + 20 * HOUR, WINDOW) == [URL]
+
+
+def test_a_page_dated_in_the_future_ages_from_its_fetch(tmp_path: Path) -> None:
+    store = run(tmp_path, "r1")
+    fetched = 1_000_000
+    deliver(store, URL, published_at=fetched + 365 * 24 * HOUR, fetched_at=fetched)
+    assert store.due_revisits(fetched + 3 * HOUR, WINDOW) == [URL]
+    assert not store.due_revisits(fetched + WINDOW + HOUR, WINDOW)
+
+
+def test_only_delivered_stories_are_revisited(tmp_path: Path) -> None:
+    store = run(tmp_path, "r1")
+    store.claim(URL, None, "h", published_at=0, fetched_at=0)  # claimed, never written
+    store.record(OTHER, DUPLICATE)
+    store.mark_delivered()
+    assert store.due_revisits(3 * HOUR, WINDOW) == []
+
+
+def test_a_database_from_before_revisits_gets_their_columns(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    db.executescript(
+        """CREATE TABLE stories (url TEXT PRIMARY KEY, article_id TEXT, content_hash TEXT,
+               outcome TEXT NOT NULL, detail TEXT, attempts INTEGER NOT NULL DEFAULT 1,
+               run_id TEXT NOT NULL, recorded_at TEXT NOT NULL);
+           CREATE TABLE pending (run_id TEXT NOT NULL, url TEXT NOT NULL, article_id TEXT,
+               content_hash TEXT, written INTEGER NOT NULL DEFAULT 0,
+               PRIMARY KEY (run_id, url));"""
+    )
+    db.execute("INSERT INTO stories VALUES (?, NULL, 'h', 'delivered', NULL, 1, 'r0', 'x')", (URL,))
+    db.commit()
+    db.close()
+    store = run(tmp_path, "r1")
+    assert store.delivered(URL) is not None and store.delivered(URL).version == 1
+    assert store.due_revisits(10**10, 10**10) == []  # no publication time: never revisited
+    deliver(store, OTHER, published_at=0, fetched_at=0)
+    assert store.delivered(OTHER).revision == "r"
+
+
+def test_a_recovered_run_keeps_its_versions(tmp_path: Path) -> None:
+    store = run(tmp_path, "r1")
+    story = RecoveredStory(URL, None, "h", version=3, revision="r", published_at=5, fetched_at=9)
+    assert store.recover_delivered_run("r0", [story]) == 1
+    delivered = store.delivered(URL)
+    assert (delivered.version, delivered.revision) == (3, "r")

@@ -5,7 +5,9 @@
 2. ``spam.SpamPipeline`` (200): remove link-spam blocks from the body, compose
    ``body`` and ``images`` from the blocks kept, drop pages that are spam whole.
 3. ``duplicates.DuplicatesPipeline`` (300): compute ``content_hash``; drop copies
-   of a story delivered earlier or already in this run (same URL, id or text).
+   of a story delivered earlier or already in this run (same URL, id or text, or a
+   near copy); set ``version``: a revisit whose text changed is the next version
+   of its story, one unchanged is dropped.
 4. spidermon's ``ItemValidationPipeline`` (800): check the item against the
    output's JSON Schema (``newscrawl/schemas/article.schema.json``); drop it if
    it does not fit.

@@ -12,18 +12,25 @@ Each copy raises its own ``Duplicate`` subclass (``DuplicateUrl``, ``DuplicateId
 ``DuplicateContent``, ``DuplicateNear``) naming the story it copies: Scrapy counts
 it under ``item_dropped_reasons_count/<class>``, and the spider records the copy's
 URL as a duplicate, so the next run does not fetch it again.
+
+A revisit (the spider re-fetching a delivered story to catch corrections) is not
+a copy of itself: it is delivered again, ``version`` one higher, when its
+``revision_hash`` differs from the delivered version's, and dropped as
+``Unchanged`` otherwise. Every other story leaves this stage with ``version`` 1.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from newscrawl.drops import DUPLICATE_BY_KIND, DuplicateNear, NotWritten
+from newscrawl.drops import DUPLICATE_BY_KIND, DuplicateNear, NotWritten, Unchanged
 from newscrawl.neardup import Fingerprint, NearDuplicateIndex
 from newscrawl.state import describe_error
 
@@ -32,6 +39,21 @@ def content_hash(title: str, body: str) -> str:
     """A stable hash of the normalized title and body (both already
     whitespace-collapsed by the loader and the spam stage)."""
     return hashlib.sha256(f"{title}\n\n{body}".encode()).hexdigest()
+
+
+_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
+
+
+def revision_hash(title: str, body: str) -> str:
+    """A hash of the letters and digits of the title and body, case-folded: a
+    revisit whose page differs only in whitespace, punctuation, case or markup is
+    the same revision; a changed word, number or sentence is a correction."""
+    parts = (_NOT_LETTER_OR_DIGIT.sub("", text.casefold()) for text in (title, body))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def unix_seconds(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())
 
 
 class DuplicatesPipeline:
@@ -50,10 +72,13 @@ class DuplicatesPipeline:
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         adapter["content_hash"] = content_hash(adapter["title"], adapter["body"])
+        revisit = adapter.pop("revisit", False)
         run = self.crawler.spider.run
         if run.aborted:
             raise NotWritten("the run is stopping: it cannot deliver")
         try:
+            if revisit:
+                return self._revisit(adapter, item)
             return self._check(adapter, item)
         except sqlite3.Error as exc:
             message = f"the state database failed: {describe_error(exc)}"
@@ -70,6 +95,37 @@ class DuplicatesPipeline:
         near = self.near.find_fingerprint(fingerprint, state.run_id, exclude_url=adapter["url"])
         if near is not None:
             raise DuplicateNear(f"near copy of {near.url} ({near.resemblance.describe()})")
-        state.claim(*keys)
+        return self._claim(adapter, item, fingerprint, version=1)
+
+    def _revisit(self, adapter: ItemAdapter, item: Any) -> Any:
+        """A delivered story fetched again: a new version if its text changed. No
+        copy checks: the story was found original when first delivered."""
+        state = self.crawler.spider.state
+        known = state.delivered(adapter["url"])
+        if known is None:  # not delivered after all (its run was undone): a story
+            return self._check(adapter, item)
+        revision = revision_hash(adapter["title"], adapter["body"])
+        if known.revision in (None, revision):
+            state.revisited(adapter["url"], unix_seconds(adapter["crawled_at"]), revision)
+            self.crawler.stats.inc_value("newscrawl/revisits_unchanged")
+            raise Unchanged(f"version {known.version} is unchanged")
+        self.crawler.stats.inc_value("newscrawl/corrections")
+        return self._claim(adapter, item, Fingerprint(adapter["body"]), known.version + 1)
+
+    def _claim(
+        self, adapter: ItemAdapter, item: Any, fingerprint: Fingerprint, version: int
+    ) -> Any:
+        """Reserve the story for this run, with what a later revisit compares."""
+        adapter["version"] = version
+        state = self.crawler.spider.state
+        state.claim(
+            adapter["url"],
+            adapter.get("article_id"),
+            adapter["content_hash"],
+            version=version,
+            revision=revision_hash(adapter["title"], adapter["body"]),
+            published_at=unix_seconds(adapter["published"]),
+            fetched_at=unix_seconds(adapter["crawled_at"]),
+        )
         self.near.add_fingerprint(adapter["url"], fingerprint, state.run_id)
         return item

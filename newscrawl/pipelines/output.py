@@ -42,6 +42,7 @@ EXPORTED_FIELDS = (
     "crawled_at",
     "content_hash",
     "spam_removed",
+    "version",
 )
 
 

@@ -5,7 +5,9 @@ The spider pages through each section's listing (``index.shtml``,
 section their path lies. It stops paging a section at a 404, an empty page,
 ``max_pages``, or a page whose stories are all known from earlier runs (unless
 the previous run stopped half-way through that section). Stories a finished
-run delivered (or found to be copies or spam) are not fetched again.
+run delivered (or found to be copies or spam) are not fetched again, except
+recent delivered stories, revisited now and then for corrections
+(``NEWSCRAWL_REVISIT_HOURS``; ``StateStore.due_revisits`` says which).
 
 The run around the crawl (lock, state, files, manifest, verdict) is
 ``newscrawl.run.Run``; the spider only opens and closes it.
@@ -14,6 +16,7 @@ The run around the crawl (lock, state, files, manifest, verdict) is
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Generator, Iterator
 from datetime import date
 from typing import Any, Self
@@ -109,6 +112,7 @@ class EcnsSpider(scrapy.Spider):
         spider.base_url = settings.get("ECNS_BASE_URL").rstrip("/")
         spider.allowed_domains = [origin_of(spider.base_url)[1].split(":")[0]]
         spider.max_pages = spider.max_pages_arg or settings.getint("ECNS_MAX_PAGES")
+        spider.revisit_hours = settings.getfloat("NEWSCRAWL_REVISIT_HOURS")
         spider.run = Run(
             spider.name,
             spider.spider_args,
@@ -143,6 +147,24 @@ class EcnsSpider(scrapy.Spider):
             yield scrapy.Request(f"{self.base_url}{FEED_PATH}", callback=self.parse_feed)
         for section in self.sections:
             yield self.listing_request(section, 1)
+        for request in self.revisit_requests():
+            yield request
+
+    def revisit_requests(self) -> Iterator[scrapy.Request]:
+        """Recent delivered stories due for a look at whether they were corrected."""
+        if self.revisit_hours <= 0:
+            return
+        due = self.state.due_revisits(int(time.time()), int(self.revisit_hours * 3600))
+        self.crawler.stats.set_value("newscrawl/revisits_requested", len(due))
+        for url in due:
+            self.unanswered.setdefault(url, set())
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                cb_kwargs={"revisit": True},
+                dont_filter=True,  # fetched before, by an earlier run: not a repeat
+            )
 
     def listing_request(self, section: str, page: int) -> scrapy.Request:
         return scrapy.Request(
@@ -230,7 +252,7 @@ class EcnsSpider(scrapy.Spider):
         self.state.set_paged_to_end(section, True)
 
     def parse_article(
-        self, response: Response, listing_date: str | None = None
+        self, response: Response, listing_date: str | None = None, revisit: bool = False
     ) -> Iterator[ArticleItem]:
         url = canonical_url(response.url, self.base_url) or response.request.url
         sections = self.unanswered.pop(requested_url(response.request), set())
@@ -252,7 +274,10 @@ class EcnsSpider(scrapy.Spider):
             logger.exception("Cannot extract %s", url)
             self.page_failed(url, f"extraction error: {exc!r}")
             return
-        yield load_article(raw, url=url, listing_date=listing_date)
+        item = load_article(raw, url=url, listing_date=listing_date)
+        if revisit:
+            item["revisit"] = True
+        yield item
 
     def page_failed(self, url: str, reason: str) -> None:
         self.crawler.stats.inc_value("newscrawl/article_errors")
