@@ -3,6 +3,8 @@ down to a date (``since``). Runs ``scrapy crawl ecns`` against the replica."""
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,7 +14,11 @@ from parsel import Selector
 from newscrawl.extract import extract_feed
 from newscrawl.localrun import crawl, read_items
 from newscrawl.normalize import parse_site_datetime
+from newscrawl.replica import ReplicaServer, build_site
+from newscrawl.state import DB_NAME
 from tests.conftest import Replica
+
+POLITICS = {"sections": "politics"}
 
 
 def paths(items: list[dict]) -> list[str]:
@@ -70,3 +76,27 @@ def test_backfill_since_a_date_pages_down_to_that_date_and_no_further(
     }
     assert expected and set(paths(read_items(out))) == expected
     assert "older than 2025-01-01, stop paging" in result.stderr
+
+
+def test_a_story_listed_again_on_the_next_page_is_not_a_failure(tmp_path: Path) -> None:
+    # New stories push the listing down while a run pages it: the first story of
+    # page 1 shows again on page 2. The repeat request is dropped by the scheduler;
+    # the story was answered already, so the section is still paged to its end and
+    # the next run stops at known ground.
+    root = tmp_path / "replica"
+    build_site(root)
+    listing = root / "site" / "news" / "politics"
+    first_entry = re.search(r"<li><h3>.*?</li>", (listing / "index.shtml").read_text())
+    assert first_entry is not None
+    page_2 = (listing / "index_2.shtml").read_text()
+    page_2 = page_2.replace("<li><h3>", first_entry.group(0) + "\n<li><h3>", 1)
+    (listing / "index_2.shtml").write_text(page_2)
+    state = tmp_path / "state"
+    with ReplicaServer(root) as server:
+        result = crawl(server.base_url, tmp_path / "out", state, spider_args=POLITICS)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert re.search(r"'dupefilter/filtered': [1-9]", result.stderr)  # the repeat dropped
+        with sqlite3.connect(state / DB_NAME) as db:
+            assert db.execute("SELECT paged_to_end FROM sections").fetchall() == [(1,)]
+        again = crawl(server.base_url, tmp_path / "out", state, spider_args=POLITICS)
+        assert re.search(r"'newscrawl/listing_pages': 1\b", again.stderr), again.stderr[-2000:]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Generator, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Self
 
@@ -68,6 +69,14 @@ def parse_flag(value: str | None) -> bool:
 def requested_url(request: scrapy.Request) -> str:
     """The URL the spider asked for, before any redirect."""
     return request.meta.get("redirect_urls", [request.url])[0]
+
+
+@dataclass
+class Awaited:
+    """A story's requests not yet answered, and the sections that listed it."""
+
+    requests: int = 0
+    sections: set[str] = field(default_factory=set)
 
 
 def parse_sections(value: str | None) -> list[str]:
@@ -132,9 +141,10 @@ class EcnsSpider(scrapy.Spider):
             spider.state.set_paged_to_end(section, False)
         # Stories requested and not yet answered, with the sections that listed
         # them: a story that never gets an answer must not hide below known ground.
-        spider.unanswered: dict[str, set[str]] = {}
+        spider.unanswered: dict[str, Awaited] = {}
         spider.incomplete_sections: set[str] = set()
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
 
@@ -157,7 +167,7 @@ class EcnsSpider(scrapy.Spider):
         due = self.state.due_revisits(int(time.time()), int(self.revisit_hours * 3600))
         self.crawler.stats.set_value("newscrawl/revisits_requested", len(due))
         for url in due:
-            self.unanswered.setdefault(url, set())
+            self.await_answer(url, None)
             yield scrapy.Request(
                 url,
                 callback=self.parse_article,
@@ -230,7 +240,7 @@ class EcnsSpider(scrapy.Spider):
                 stats.inc_value("newscrawl/known_stories_skipped")
                 continue
             stats.inc_value("newscrawl/articles_requested")
-            self.unanswered.setdefault(url, set()).update([section] if section else [])
+            self.await_answer(url, section)
             yield scrapy.Request(
                 url,
                 callback=self.parse_article,
@@ -241,6 +251,30 @@ class EcnsSpider(scrapy.Spider):
                 priority=1,
             )
         return unseen
+
+    def await_answer(self, url: str, section: str | None) -> None:
+        awaited = self.unanswered.setdefault(url, Awaited())
+        awaited.requests += 1
+        if section:
+            awaited.sections.add(section)
+
+    def answered(self, url: str) -> set[str]:
+        """The sections that listed ``url``, now that one of its requests is answered
+        (or dropped); forgotten once none is left waiting."""
+        awaited = self.unanswered.get(url)
+        if awaited is None:
+            return set()
+        awaited.requests -= 1
+        if awaited.requests <= 0:
+            del self.unanswered[url]
+        return awaited.sections
+
+    def request_dropped(self, request: scrapy.Request) -> None:
+        # A story listed twice (in two sections, or on two pages as the listing
+        # shifts) is requested twice; the scheduler drops the repeat, which the
+        # first request answers for.
+        if request.callback == self.parse_article:
+            self.answered(requested_url(request))
 
     def older_than_since(self, entry: ListingEntry) -> bool:
         if self.since is None:
@@ -255,7 +289,7 @@ class EcnsSpider(scrapy.Spider):
         self, response: Response, listing_date: str | None = None, revisit: bool = False
     ) -> Iterator[ArticleItem]:
         url = canonical_url(response.url, self.base_url) or response.request.url
-        sections = self.unanswered.pop(requested_url(response.request), set())
+        sections = self.answered(requested_url(response.request))
         if not isinstance(response, TextResponse):
             self.page_failed(url, "not an HTML page")
             return
@@ -286,7 +320,7 @@ class EcnsSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        sections = self.unanswered.pop(requested_url(request), set())
+        sections = self.answered(requested_url(request))
         if failure.check(HttpError):
             status = failure.value.response.status
             self.crawler.stats.inc_value(f"newscrawl/article_http_{status}")
@@ -342,11 +376,11 @@ class EcnsSpider(scrapy.Spider):
     def spider_closed(self, reason: str) -> None:
         stats = self.crawler.stats
         try:
-            for url, sections in self.unanswered.items():
+            for url, awaited in self.unanswered.items():
                 if reason == "finished":  # e.g. a redirect off the site, dropped unanswered
-                    self.story_not_fetched(url, sections, "no answer")
+                    self.story_not_fetched(url, awaited.sections, "no answer")
                 else:  # stopped early: not the story's fault
-                    self.incomplete_sections.update(sections)
+                    self.incomplete_sections.update(awaited.sections)
             for section in self.incomplete_sections:
                 self.state.set_paged_to_end(section, False)
             verdict = self.run.finish(reason, stats.get_stats())
