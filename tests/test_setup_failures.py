@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from newscrawl.localrun import crawl
 from newscrawl.state import DB_NAME
 from newscrawl.verdict import ExitCode
@@ -53,3 +55,24 @@ def test_a_state_database_locked_by_another_program_fails_the_run(
         holder.close()
     assert result.returncode == ExitCode.STATE_FAILED, result.stderr[-2000:]
     assert "database is locked" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"sections": "politics,nope"}, "unknown section(s) nope; choose from politics"),
+        ({"section": "politics"}, "unknown argument(s) section; the arguments are sections"),
+        ({"max_pages": "0"}, "max_pages must be a whole number of pages, 1 or more, got '0'"),
+        ({"since": "2025-02-30"}, "since must be a date like 2025-01-31, got '2025-02-30'"),
+    ],
+    ids=["unknown section", "misspelt argument", "max_pages", "since"],
+)
+def test_a_bad_spider_argument_is_a_usage_error_in_one_line(
+    tmp_path: Path, arguments: dict[str, str], message: str
+) -> None:
+    out, state = tmp_path / "out", tmp_path / "state"
+    result = crawl("http://127.0.0.1:9", out, state, spider_args=arguments)
+    assert result.returncode == ExitCode.USAGE
+    assert f"error: ecns: {message}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists() and not state.exists()

@@ -28,6 +28,13 @@ class Command(crawl.Command):
         if len(args) != 1:
             raise UsageError("give exactly one spider name, e.g. scrapy crawl ecns")
         assert self.settings is not None and self.crawler_process is not None
+        spidercls = self.crawler_process.spider_loader.load(args[0])
+        check = getattr(spidercls, "check_arguments", None)
+        if check is not None:
+            try:  # a usage error, said in one line, before anything starts
+                check(**opts.spargs)
+            except ValueError as exc:
+                raise UsageError(f"{args[0]}: {exc}", print_help=False) from None
         folder = state_dir(self.settings)
         try:
             acquire_lock(folder)

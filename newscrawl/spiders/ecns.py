@@ -62,6 +62,18 @@ def parse_since(value: str | None) -> date | None:
         raise ValueError(f"since must be a date like 2025-01-31, got {value!r}") from None
 
 
+def parse_max_pages(value: str | int | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        pages = int(value)
+    except ValueError:
+        pages = 0
+    if pages < 1:
+        raise ValueError(f"max_pages must be a whole number of pages, 1 or more, got {value!r}")
+    return pages
+
+
 def parse_flag(value: str | None) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
@@ -104,7 +116,7 @@ class EcnsSpider(scrapy.Spider):
     ) -> None:
         super().__init__(**kwargs)
         self.sections = parse_sections(sections)
-        self.max_pages_arg = int(max_pages) if max_pages is not None else None
+        self.max_pages_arg = parse_max_pages(max_pages)
         self.since = parse_since(since)
         self.use_rss = parse_flag(rss)
         self.spider_args = {
@@ -113,6 +125,28 @@ class EcnsSpider(scrapy.Spider):
             "since": since,
             "rss": self.use_rss,
         }
+
+    @staticmethod
+    def check_arguments(
+        sections: str | None = None,
+        max_pages: str | int | None = None,
+        since: str | None = None,
+        rss: str | None = None,
+        **others: str,
+    ) -> None:
+        """Raise ValueError on what ``__init__`` would refuse, and on an argument it
+        does not know (a typo such as ``section=`` would crawl every section): the
+        crawl command checks before it starts anything. Arguments starting with
+        ``_`` are schedulers' (scrapyd's ``_job``)."""
+        unknown = sorted(name for name in others if not name.startswith("_"))
+        if unknown:
+            raise ValueError(
+                f"unknown argument(s) {', '.join(unknown)}; "
+                "the arguments are sections, max_pages, since, rss"
+            )
+        parse_sections(sections)
+        parse_max_pages(max_pages)
+        parse_since(since)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
