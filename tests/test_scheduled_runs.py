@@ -11,6 +11,7 @@ import http.server
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -143,15 +144,27 @@ def test_500s_everywhere_fail_the_run(server_error_site: str, tmp_path: Path) ->
     assert result.returncode == ExitCode.SITE_UNREACHABLE, result.stderr[-2000:]
 
 
+def hijacked(html: str) -> str:
+    """Every story link pointed at another host, as injected spam does."""
+    site_link = r'href="(?:https?:)?(?://www\.ecns\.cn)?/'
+    return re.sub(site_link, 'href="https://spam.example/', html)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [lambda html: html.replace("bizlst", "newslist"), hijacked],
+    ids=["template changed", "every link off-site"],
+)
 def test_a_changed_listing_template_fails_the_run_naming_the_section(
-    replica: Replica, tmp_path: Path
+    replica: Replica, tmp_path: Path, change: Callable[[str], str]
 ) -> None:
     out, state = tmp_path / "out", tmp_path / "state"
     first = crawl(replica.base_url, out, state, spider_args=SECTIONS)
     assert first.returncode == 0, first.stderr[-2000:]
     listing = replica.root / "site" / "news" / "politics" / "index.shtml"
     original = listing.read_text(encoding="utf-8")
-    listing.write_text(original.replace("bizlst", "newslist"), encoding="utf-8")
+    assert change(original) != original
+    listing.write_text(change(original), encoding="utf-8")
     try:
         second = crawl(replica.base_url, out, state, spider_args=SECTIONS)
     finally:

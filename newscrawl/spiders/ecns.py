@@ -224,18 +224,21 @@ class EcnsSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value("newscrawl/listing_pages")
         entries = extract_listing(response.selector) if isinstance(response, TextResponse) else []
+        # Only links to stories on this site count: a listing hijacked to point
+        # elsewhere must look empty to the verdict, not healthy.
+        stories = self.site_stories(response, entries)
         if page == 1:
-            stats.set_value(f"newscrawl/listing_items/{section}", len(entries))
+            stats.set_value(f"newscrawl/listing_items/{section}", len(stories))
         if isinstance(response, TextResponse) and is_truncated(response):
             logger.warning("%s: listing %s was cut short", section, response.url)
             stats.inc_value("newscrawl/listings_truncated")
             self.incomplete_sections.add(section)  # the next run pages it again
-        if not entries:
+        if not stories:
             logger.info("%s: page %d lists no stories, end of section", section, page)
             self.section_done(section)
             return
-        fresh = [e for e in entries if not self.older_than_since(e)]
-        unseen = yield from self.story_requests(response, fresh, section)
+        fresh = [(url, e) for url, e in stories if not self.older_than_since(e)]
+        unseen = yield from self.story_requests(fresh, section)
         if self.since and not fresh:
             logger.info("%s: page %d is older than %s, stop paging", section, page, self.since)
             self.section_done(section)
@@ -253,21 +256,30 @@ class EcnsSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         entries = extract_feed(response.selector) if isinstance(response, TextResponse) else []
         self.crawler.stats.set_value("newscrawl/feed_items", len(entries))
-        yield from self.story_requests(response, entries, None)
+        yield from self.story_requests(self.site_stories(response, entries), None)
 
-    def story_requests(
-        self, response: Response, entries: list[ListingEntry], section: str | None
-    ) -> Generator[scrapy.Request, None, int]:
-        """Requests for the stories ``entries`` link to that no finished run dealt
-        with for good; returns how many of them were never seen at all."""
-        stats = self.crawler.stats
-        unseen = 0
+    def site_stories(
+        self, response: Response, entries: list[ListingEntry]
+    ) -> list[tuple[str, ListingEntry]]:
+        """The entries that link to a story on this site, with its canonical URL."""
+        stories = []
         for entry in entries:
             url = canonical_url(entry.href, self.base_url, response.url)
             if url is None or article_id(url) is None:
-                stats.inc_value("newscrawl/listing_links_skipped")
+                self.crawler.stats.inc_value("newscrawl/listing_links_skipped")
                 logger.debug("%s: not a story on this site: %s", response.url, entry.href)
-                continue
+            else:
+                stories.append((url, entry))
+        return stories
+
+    def story_requests(
+        self, stories: list[tuple[str, ListingEntry]], section: str | None
+    ) -> Generator[scrapy.Request, None, int]:
+        """Requests for the ``stories`` that no finished run dealt with for good;
+        returns how many of them were never seen at all."""
+        stats = self.crawler.stats
+        unseen = 0
+        for url, entry in stories:
             if self.state.outcome(url) is None:
                 unseen += 1
             elif self.state.settled(url):
