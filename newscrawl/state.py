@@ -409,6 +409,7 @@ class StateStore:
                     for s in stories
                 ),
             ).rowcount
+            self.near.promote(run_id)  # else the next start_run discards them
             self.db.execute(
                 """INSERT INTO runs (run_id, started_at, status, delivered_at)
                    VALUES (?, ?, 'recovered', ?)

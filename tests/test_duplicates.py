@@ -13,7 +13,7 @@ import pytest
 
 from newscrawl.drops import Duplicate, DuplicateContent, DuplicateId, DuplicateUrl, Unchanged
 from newscrawl.pipelines.duplicates import DuplicateNear, DuplicatesPipeline
-from newscrawl.state import DUPLICATE, StateStore
+from newscrawl.state import DUPLICATE, RecoveredStory, StateStore
 
 SITE = "https://www.ecns.cn/news/politics/2025-01-10/"
 BODY = "\n\n".join(
@@ -140,6 +140,20 @@ def test_a_story_of_a_run_that_died_is_delivered_again(tmp_path: Path) -> None:
     again.process(item(1))  # the same story: neither an exact nor a near copy now
     again.process(item(2, body=OTHER, title="Snow closes highways"))
     assert len(again.kept) == 2
+
+
+def test_near_copies_of_a_run_recovered_from_its_manifest_are_still_caught(
+    tmp_path: Path,
+) -> None:
+    killed = Run(tmp_path, "r1")
+    killed.process(first := item(1))  # written, manifest complete, then killed
+    killed.state.db.close()
+    state = StateStore(tmp_path, "r2")
+    story = RecoveredStory(first["url"], first["article_id"], "h", revision="r")
+    state.recover_delivered_run("r1", [story])
+    later = Run(tmp_path, "r3")
+    copy = item(2, body=BODY + "\n\nTrade between the two countries rose 4 percent last year.")
+    assert isinstance(later.drop(copy), DuplicateNear)
 
 
 def test_distinct_stories_pass(tmp_path: Path) -> None:
