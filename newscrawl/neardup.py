@@ -10,37 +10,49 @@ second sentence word for word ("Xi made the remarks in his meeting with ...").
 No single similarity score separates those from copies with two sentences added
 to a short story, so the module works in two steps.
 
-1. **Candidates** (recall, cheap): MinHash-LSH over word 5-shingles of the
-   normalized body, its ``BANDS`` band keys in an indexed SQLite table
-   (``neardup_keys``), so a lookup is one indexed query whatever the number of
-   known stories. The MinHash is a one-permutation MinHash (one hash per shingle,
-   the least kept in each of ``BANDS * BAND_ROWS`` bins, empty bins filled by
-   rotation) computed with numpy: ~5 µs a story, where
-   ``datasketch.MinHash.update_batch`` takes 90-120 µs, more than a whole lookup
-   may (``bench/neardup_bench.py --compare`` measures both). SimHash was measured
-   and rejected: two sentences added to a story flip a median 7 (up to 13) of its
-   64 bits, while the closest distinct stories of the real export differ by 8 to
-   23, so no Hamming radius finds the one and not the other. Shingle resemblance
-   cannot find every copy of a *short* story either (one sentence plus two added
-   has a Jaccard of ~0.3), so stories up to ``SENTENCE_KEYS_MAX_TOKENS`` words also
-   index a key per sentence: a copy with sentences added or cut keeps at least
-   one. A key held by ``KEY_MAX_STORIES`` stories is boilerplate and ignored.
-   At a million stories each key probe is a disk read (~2 µs), so a fixed 16 MiB
-   bit filter (``KeyFilter``) over the delivered keys skips the probes of keys no
-   story has: ~2 of a lookup's 16-30 keys reach the disk.
+1. **Candidates** (recall, cheap): the stories sharing a *key sentence* with the
+   body, found in an indexed SQLite table (``neardup_keys``), so a lookup is one
+   indexed query whatever the number of known stories. A key sentence is hashed
+   over its letters and digits alone, so case, punctuation, whitespace and the lead
+   do not change it; it ends only where a sentence surely ends (a line end, or a
+   period not after a single letter or an abbreviation, so "U.S." or "Jan."
+   respelled move no key boundary). The edits that make a copy are whole
+   sentences added or cut, so a copy keeps most of its story's key sentences,
+   while distinct stories share a few at most. A story indexes the
+   ``KEYS_PER_STORY`` key sentences with the least hash (all of a short story's):
+   a bottom-k sample, the same sentences in every copy that kept them, and a
+   lookup probes its ``PROBE_KEYS`` least, so a copy finds its story unless
+   every sampled sentence was edited. (Earlier versions indexed MinHash-LSH bands
+   over word 5-shingles as well: as exact on recall here, and three times the
+   work per lookup in numpy calls; SimHash was rejected before that, as two
+   sentences added flip as many bits as separate distinct stories.) A key held by
+   ``KEY_MAX_STORIES`` stories is boilerplate and ignored. At a million stories
+   each key probe is a disk read, so a fixed 16 MiB bit filter (``KeyFilter``)
+   over the delivered keys skips the probes of keys no story has.
 2. **Verification** (precision): the two stories compared sentence by sentence,
    from a stored list of sentence hashes (14 bytes a sentence). The edits that
    make a copy are whole-sentence edits, while distinct stories on one topic differ
    inside many sentences. A candidate is the same story when sentences were only
    added or cut, in at most ``MAX_EDIT_PLACES`` places, or, if some were replaced,
    when the shared sentences hold ``MIN_SHARED_WHEN_REPLACED`` of the words. Of
-   several such stories the closest is named.
+   several such stories the closest is named. A candidate whose shared key
+   sentences hold less than ``MIN_KEY_SHARE`` of the letters of either side's
+   sampled sentences is not fetched: a copy shares nearly all of one side's (all
+   of the known story's when sentences were added, all of its own when cut), a
+   distinct story sharing one boilerplate sentence a few percent.
 
-Normalization makes case, punctuation, whitespace, Unicode quotes/dashes/spaces and
-the ``(ECNS) -- `` lead irrelevant. A sentence is hashed over its letters and
-digits alone, with a polynomial hash that composes (``h(a + b) = h(a) + P**len(a)
-* h(b)``), so a boundary that punctuation moved ("U.S." written "US", two
-sentences joined by a semicolon) is found again by re-joining neighbours.
+Normalization makes case, punctuation, whitespace, non-ASCII punctuation (and
+non-ASCII letters: the site is English) and the ``(ECNS) -- `` lead irrelevant. A
+sentence is hashed over its letters and digits alone, with a polynomial hash that
+composes (``h(a + b) = h(a) + P**len(a) * h(b)``), so a boundary that punctuation
+moved ("U.S." written "US", two sentences joined by a semicolon) is found again by
+re-joining neighbours. Each step is one pass of a bytes method or a numpy call
+over the whole body: a lookup is dominated by per-call overhead, not by bytes.
+
+Versions: a corrected story delivered again adds a fingerprint for the same URL.
+Keys belong to the story (a hash of its URL), not to each version, so versions
+never count as several stories towards ``KEY_MAX_STORIES``, and a candidate story
+is verified against each of its versions.
 
 Delivery: fingerprints added during a run are pending (``delivered = 0``, with the
 run id) and count for that run's lookups only. ``promote(run_id)`` makes those of
@@ -51,6 +63,7 @@ table, ``mark_delivered()`` and ``start_run()``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 import sys
@@ -58,41 +71,41 @@ from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 # --- thresholds and sizes --------------------------------------------------------
 
-# Words a shingle spans: 5-grams keep chance overlap between unrelated stories low
-# (3-grams such as "president xi jinping" are in most of this news).
-SHINGLE_WORDS = 5
-# LSH bands, and MinHash values per band: two stories share a band with probability
-# J**3 (J: the Jaccard similarity of their shingle sets), so they are candidates
-# with probability 1 - (1 - J**3)**16: 0.98 at J = 0.6, 0.9996 at J = 0.75, 0.002
-# at J = 0.05 (unrelated stories of this news have J < 0.03 in 99% of pairs).
-BANDS = 16
-BAND_ROWS = 3
-# Stories up to this many words also index each sentence: below it, two sentences
-# added or cut (with punctuation respelled) can bring a copy's shingle Jaccard
-# under 0.6, where the bands start to miss.
-SENTENCE_KEYS_MAX_TOKENS = 200
-# ... and a lookup probes sentences up to this many words: such a story with two
-# long sentences added.
-SENTENCE_PROBE_MAX_TOKENS = 300
+# Key sentences a story indexes: those with the least hash. A copy with sentences
+# cut keeps most of them; 12 of a 30-sentence story leave a copy that lost two
+# sentences at least 10 to be found by.
+KEYS_PER_STORY = 12
+# A lookup probes its least keys in two rounds: these first, the others only if no
+# close copy was found. A copy's least keys are nearly all its story's.
+FIRST_PROBES = 4
+# Key sentences a lookup probes, the least hashes first: a known story's sampled
+# sentences that the copy kept are among the copy's least unless more sentences
+# than this minus ``KEYS_PER_STORY`` were added below them.
+PROBE_KEYS = 24
 # A key held by this many stories is boilerplate (a sentence like "Xi made the
 # remarks at ..."): it identifies no story, so it takes no more stories and lookups
 # ignore it (the stories' other keys still find them). Without the cap a templated
-# corpus like the replica's turns one lookup into hundreds of candidates.
+# corpus like the replica's turns one lookup into hundreds of candidates. Versions
+# of one story count once.
 KEY_MAX_STORIES = 4
+# A candidate is verified only if the key sentences it shares with the body hold
+# this share of the letters of its sampled key sentences, or of the body's probed
+# ones (see the module docstring). Near copies reach 0.7 to 1 on one side; a
+# template sentence shared by distinct stories of the replica ~0.1.
+MIN_KEY_SHARE = 0.5
 # Bits of the filter that spares lookups a disk read for keys no delivered story
 # has: 2**27 bits (16 MiB) whatever the number of stories. With a million stories
-# (~19 million keys) 13% of the bits are set, so ~2 of a lookup's 16 band keys
-# (plus 13% of its sentence keys) are read from disk instead of all of them. More
-# stories only make the filter let more keys through, never miss one.
+# (~10 million keys) 7% of the bits are set, so ~2 of a lookup's up to 24 keys
+# are read from disk instead of all of them. More stories only make the filter
+# let more keys through, never miss one.
 FILTER_BITS_LOG2 = 27
-# A body shorter than this carries too little text to tell one story from another:
-# it is neither indexed nor matched (the exact checks still apply).
+# A body shorter than this (in words) carries too little text to tell one story
+# from another: it is neither indexed nor matched (the exact checks still apply).
 MIN_TOKENS = 8
 # Places (runs of consecutive sentences) where a copy may add or cut sentences:
 # the issue's one or two sentences, plus a byline or dateline line.
@@ -116,63 +129,62 @@ CLOSE_ENOUGH = 0.9
 
 # --- normalization ---------------------------------------------------------------
 
-# UTF-8 of non-ASCII characters that are not letters or digits, turned into spaces:
-# U+0080-U+00BF (no-break space, Latin-1 signs), x and ÷, U+2000-U+20BF (odd
-# spaces, dashes, curly quotes, ellipsis, currency), CJK and full-width punctuation.
-_NON_ASCII_PUNCTUATION = re.compile(
-    rb"\xc2[\x80-\xbf]|\xc3[\x97\xb7]|\xe2[\x80-\x82][\x80-\xbf]|\xe3\x80[\x80-\xbf]"
-    rb"|\xef\xbc[\x80-\x8f\x9a-\xa0\xbb-\xbf]|\xef\xbd[\x9b-\xa5]|\xef\xbf[\xa0-\xaf]"
-)
-# The agency lead ("(ECNS) -- ", "(ECNS)-- ", "(ECNS) — " once dashes are spaces),
-# anywhere, with the dateline that may stand before it at the start of its line
-# ("Beijing, Jan. 5 (ECNS) -- ").
+# The agency lead ("(ECNS) -- ", "(ECNS)-- ", "(ECNS) — "; non-ASCII bytes are
+# punctuation here), anywhere, with the dateline that may stand before it at the
+# start of its line ("Beijing, Jan. 5 (ECNS) -- ").
 _LEAD = re.compile(
     rb"(?m)(?:^[ \t]*[a-z][a-z .'\-]{0,30},[ \t]*[a-z]{3,9}\.?[ \t]+\d{1,2}(?:,[ \t]*\d{4})?"
-    rb"[ \t]*)?\([ \t]*ecns[ \t]*\)[ \t\-]*"
+    rb"[ \t]*)?\([ \t]*ecns[ \t]*\)[ \t\-\x80-\xff]*"
 )
-# A sentence ends at . ! or ? before a space or tab (a closing quote or bracket
-# may stand between), and at a line end (paragraphs are separate <p> blocks). For
-# the verification every such period counts, "U.S." and "Jan." too, so that an edit
-# at any of them falls on a boundary; the index keys skip periods after a single
-# letter or an abbreviation (``_ABBREVIATIONS``). Found with a byte table and
-# numpy: a regex takes ~10 ns a byte.
+# ... without the dateline, for an "ecns" far into its line; and the reach of a
+# lead around its "ecns": a dateline (at most 64 bytes) and "(" before it, the
+# closing ")" and dashes after it.
+_LEAD_ONLY = re.compile(rb"\([ \t]*ecns[ \t]*\)[ \t\-\x80-\xff]*")
+_DATELINE_MAX, _LEAD_BEFORE, _LEAD_AFTER = 80, 8, 40
+# Bytes tables (one C call a pass). Word bytes: ASCII letters and digits; every
+# other byte, non-ASCII ones included (curly quotes, dashes, no-break spaces, and
+# the rare accented letter), separates words.
+_WORD = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_IS_WORD = bytes(1 if c in _WORD else 0 for c in range(256))
+_NON_WORD = bytes(c for c in range(256) if c not in _WORD)
+# Sentence structure: a sentence ends at . ! or ? followed by a space, a tab, a
+# closing quote or bracket or a non-ASCII byte (curly quotes, no-break space), and
+# at a line end (paragraphs are separate <p> blocks).
+_STOP, _SPACE, _LINE, _END = 1, 2, 4, 7
 _STRUCTURE = bytes(
-    1 if c in b".!?" else 2 if c in b"\"')]" else 3 if c in b" \t" else 5 if c == 10 else 0
+    _STOP if c in b".!?" else _SPACE if c in b" \t\r\"')]" or c >= 128 else _LINE if c == 10 else 0
     for c in range(256)
-)
-# Bytes: ASCII letters (lowered) and digits kept, other ASCII bytes turned into
-# spaces, bytes of non-ASCII characters (letters, after the step above) kept.
-_WORD_BYTES = bytes(
-    (c | 0x20 if 65 <= c <= 90 else c)
-    if (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c >= 128)
-    else 32
-    for c in range(256)
-)
-
-
-# The commonest non-ASCII punctuation of the site, replaced without a regex.
-_COMMON_NON_ASCII = tuple(
-    (c.encode(), b" ") for c in "\u2019\u201c\u201d\u2014\u2013\u2002\u00a0\u2018\u2026"
 )
 
 
 def normalize(body: str) -> bytes:
-    """The body lowered, as UTF-8, without the agency lead and with non-ASCII
-    punctuation turned into spaces. ASCII punctuation stays for the sentence
-    splitter; the byte table ``_WORD_BYTES`` drops it for words."""
-    text = body.lower()
-    data = text.encode()
-    if not text.isascii():
-        for old, new in _COMMON_NON_ASCII:
-            data = data.replace(old, new)
-        if not data.isascii():
-            data = _NON_ASCII_PUNCTUATION.sub(b" ", data)
-    if b"ecns" in data:
-        data = _LEAD.sub(b"", data)
-    return data
+    """The body as UTF-8, ASCII letters lowered, without the agency lead. Which
+    bytes are letters, punctuation or sentence ends is left to byte tables."""
+    data = body.encode("utf-8", "surrogatepass").lower()
+    found = data.find(b"ecns")
+    if found < 0:
+        return data
+    # The lead regex runs on the few bytes around each "ecns" only: over a whole
+    # body it costs ~10 ns a byte (30 µs), more than the rest of a fingerprint.
+    out: list[bytes] = []
+    done = 0
+    while found >= 0:
+        line = data.rfind(b"\n", 0, found) + 1
+        start = max(line, done)
+        # A dateline stands at the start of its line, and is short.
+        pattern = _LEAD if start == line and found - line <= _DATELINE_MAX else _LEAD_ONLY
+        if pattern is _LEAD_ONLY:
+            start = max(found - _LEAD_BEFORE, done)
+        end = min(found + _LEAD_AFTER, len(data))
+        out.append(data[done:start])
+        out.append(pattern.sub(b"", data[start:end]))
+        done = end
+        found = data.find(b"ecns", done)
+    out.append(data[done:])
+    return b"".join(out)
 
 
-# --- hashing (numpy, no Python loop over words) ----------------------------------
+# --- hashing ---------------------------------------------------------------------
 
 _U64 = np.uint64
 _MASK64 = (1 << 64) - 1
@@ -180,7 +192,6 @@ _MASK64 = (1 << 64) - 1
 _POLY = 0x100000001B3 * 2 + 1  # odd, so it has an inverse modulo 2**64
 _POLY_INV = pow(_POLY, -1, 1 << 64)
 _MIX = _U64(0xD6E8FEB86659FD93)
-_SALT = _U64(0x9E3779B97F4A7C15)
 
 
 class _Powers:
@@ -190,6 +201,7 @@ class _Powers:
         self.size = 0
         self.up = np.empty(0, dtype=_U64)
         self.down = np.empty(0, dtype=_U64)
+        self.down_key = np.empty(0, dtype=_U64)
 
     def ensure(self, size: int) -> None:
         if size <= self.size:
@@ -199,6 +211,10 @@ class _Powers:
             seq = np.full(size, base, dtype=_U64)
             seq[0] = 1
             setattr(self, name, np.cumprod(seq))
+        # A key sentence's key is its hash times _MIX (odd: no two hashes share a
+        # key), which spreads every bit over the high bits the filter and the
+        # least-hash sample use; folded into the powers, it costs no extra pass.
+        self.down_key = self.down * _MIX
         self.size = size
 
 
@@ -206,63 +222,20 @@ _POWERS = _Powers()
 _POWERS.ensure(1 << 16)
 
 
-def _scramble(x: np.ndarray) -> np.ndarray:
-    """Spread every input bit over the high bits (xorshift-multiply-xorshift)."""
-    x = x ^ (x >> _U64(29))
-    x *= _MIX
-    x ^= x >> _U64(32)
-    return x
+def story_of(url: str) -> int:
+    """The story a URL names, as a signed 64-bit key: every version of it shares it."""
+    digest = hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
-_BINS = BANDS * BAND_ROWS
-_BIN_INDEX = np.arange(_BINS)
-_ROTATION = np.uint32(0x9E3779B1)  # added per bin of distance when filling empty bins
-_EMPTY = np.uint32(0xFFFFFFFF)  # a bin no shingle fell in (a hash of all ones counts too)
-_ROW_MULTIPLIERS = _scramble(np.arange(1, BAND_ROWS + 1, dtype=_U64) * _SALT) | _U64(1)
-_BAND_SALTS = _scramble(np.arange(BANDS, dtype=_U64) + _SALT)
-_SENTENCE_SALT = _U64(0x5DEECE66D)
-
-
-def minhash(shingles: np.ndarray) -> np.ndarray:
-    """One-permutation MinHash: the least shingle hash in each of ``BANDS *
-    BAND_ROWS`` bins (chosen by the hash's high bits); an empty bin takes the value
-    of the next filled bin, shifted by the distance, so two sketches agree in a bin
-    with probability equal to the Jaccard similarity (Shrivastava and Li, 2014)."""
-    bins = ((shingles.astype(_U64) * _U64(_BINS)) >> _U64(32)).astype(np.intp)
-    sketch = np.full(_BINS, _EMPTY, dtype=np.uint32)
-    np.minimum.at(sketch, bins, shingles)
-    empty = sketch == _EMPTY
-    if not empty.any():
-        return sketch
-    filled = np.flatnonzero(~empty)
-    nxt = np.searchsorted(filled, _BIN_INDEX)
-    nxt[nxt == len(filled)] = 0
-    distance = ((filled[nxt] - _BIN_INDEX) % _BINS).astype(np.uint32)
-    return sketch[filled[nxt]] + distance * _ROTATION
-
-
-def band_keys(sketch: np.ndarray) -> np.ndarray:
-    """One 64-bit key per band of ``BAND_ROWS`` MinHash values (unsigned)."""
-    keys = sketch.astype(_U64).reshape(BANDS, BAND_ROWS) @ _ROW_MULTIPLIERS + _BAND_SALTS
-    return _scramble(keys)
-
-
-def sentence_keys(hashes: np.ndarray) -> np.ndarray:
-    """Index keys (unsigned 64-bit) for sentence hashes."""
-    return _scramble(hashes.view(_U64) ^ _SENTENCE_SALT)
-
-
-def _word_hash(word: bytes) -> int:
-    """A word's hash as ``Fingerprint`` computes it (sum of byte * P**i)."""
-    return sum(c * pow(_POLY, i, 1 << 64) for i, c in enumerate(word)) & _MASK64
-
-
-# After these a period does not end a sentence for the index keys.
-_ABBREVIATIONS = (
-    "jan feb mar apr jun jul aug sep sept oct nov dec mr mrs ms dr prof gen lt col"
-    " capt gov sen rep rev st mt no vs etc inc ltd co corp jr sr dept approx fig"
+# After these a period does not end a key sentence (nor after a single letter).
+_ABBREVIATIONS = frozenset(
+    (
+        b"jan feb mar apr jun jul aug sep sept oct nov dec mr mrs ms dr prof gen lt col"
+        b" capt gov sen rep rev st mt no vs etc inc ltd co corp jr sr dept fig"
+    ).split()
 )
-_ABBREVIATION_HASHES = frozenset(_word_hash(w.encode()) for w in _ABBREVIATIONS.split(" "))
+_ABBREVIATION_MAX = max(map(len, _ABBREVIATIONS))
 
 
 # --- one body --------------------------------------------------------------------
@@ -298,116 +271,124 @@ class Sentences:
 
 
 class Fingerprint:
-    """What the index needs of one body. The words are found and hashed at once
-    (~10 µs); shingles, sentences and keys only when asked for, so a lookup that
-    finds no candidate never splits sentences into pieces for verification."""
+    """What the index needs of one body. The words and letters are found and
+    hashed and the sentence ends found at once (~15 numpy calls); key sentences
+    and the sentences for verification only when asked for, so a body that is
+    too short, or whose keys no story has, costs no more."""
 
     def __init__(self, body: str) -> None:
-        self.data = normalize(body)
-        padded = b" " + self.data.translate(_WORD_BYTES) + b" "
-        raw = np.frombuffer(padded, dtype=np.uint8)
-        in_word = raw != 32
-        edges = np.flatnonzero(in_word[1:] != in_word[:-1])
-        # Word i is padded[edges[2i] + 1 : edges[2i + 1] + 1], data[edges[2i] : ...].
-        self._starts, ends = edges[0::2], edges[1::2]
-        self.tokens = len(self._starts)
-        _POWERS.ensure(len(raw) + 1)
-        prefix = np.cumsum(raw * _POWERS.up[: len(raw)])
-        # Each word's hash, as if it started at position 0.
-        self._words = (prefix[ends] - prefix[self._starts]) * _POWERS.down[self._starts + 1]
-        self._letters = ends - self._starts
+        data = self.data = normalize(body)
+        # 1 for word bytes, with a 0 on either side: word i is
+        # data[starts[i]:stops[i]].
+        is_word = np.frombuffer(b"\0" + data.translate(_IS_WORD) + b"\0", dtype=np.uint8)
+        edges = np.flatnonzero(is_word[1:] != is_word[:-1])
+        starts, stops = edges[0::2], edges[1::2]
+        self.tokens = n = len(starts)
+        letters = np.frombuffer(data.translate(None, _NON_WORD), dtype=np.uint8)
+        m = self.letters = len(letters)
+        _POWERS.ensure(m + 1)
+        self._prefix = prefix = np.zeros(m + 1, dtype=_U64)
+        np.cumsum(letters * _POWERS.up[:m], out=prefix[1:])
+        # Sentence ends (byte positions): a stop before a space-like byte, marked
+        # _END, and line ends. A stop that ends the body ends nothing that follows.
+        marks = data.translate(_STRUCTURE).replace(b"\x01\x02", b"\x07\x02")
+        self._marks = np.frombuffer(marks, dtype=np.uint8)
+        self._ends = ends = np.flatnonzero(self._marks >= _LINE)
+        # Per end: the words before it, and the letters (those of the words).
+        self._sizes = sizes = stops - starts
+        self._words_before = at = np.searchsorted(starts, ends)
+        letters_before = np.zeros(n + 1, dtype=np.intp)
+        np.cumsum(sizes, out=letters_before[1:])
+        self._cut = letters_before[at]
+        self._starts = starts
+        self._sentences: Sentences | None = None
+        self._keys: tuple[np.ndarray, list[int]] | None = None
 
     @property
     def indexable(self) -> bool:
         return self.tokens >= MIN_TOKENS
 
-    @cached_property
-    def shingles(self) -> np.ndarray:
-        """32-bit hashes of the word ``SHINGLE_WORDS``-grams (one for the whole text
-        when it is shorter): word hashes combined as the letters of a string are."""
-        n = self.tokens
-        k = min(SHINGLE_WORDS, n)
-        seq = np.zeros(n + 1, dtype=_U64)
-        np.cumsum(self._words * _POWERS.up[:n], out=seq[1:])
-        spans = (seq[k:] - seq[: n + 1 - k]) * _POWERS.down[: n + 1 - k]
-        return (_scramble(spans) >> _U64(32)).astype(np.uint32)
-
-    @cached_property
-    def band_keys(self) -> np.ndarray:
-        """The LSH band keys (unsigned 64-bit)."""
-        return band_keys(minhash(self.shingles))
-
-    @cached_property
-    def _letter_offsets(self) -> tuple[np.ndarray, np.ndarray]:
-        """Letters before word i; the letters-only prefix hash up to word i."""
-        n = self.tokens
-        before = np.zeros(n + 1, dtype=np.intp)
-        np.cumsum(self._letters, out=before[1:])
-        prefix = np.zeros(n + 1, dtype=_U64)
-        np.cumsum(self._words * _POWERS.up[before[:n]], out=prefix[1:])
-        return before, prefix
-
-    @cached_property
-    def _cuts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Words that start a sentence, and whether each follows a period (or ! ?;
-        else a line end)."""
-        marks = self.data.translate(_STRUCTURE).replace(b"\x01\x02\x03", b"\x01\x03\x03")
-        kind = np.frombuffer(marks.replace(b"\x01\x03", b"\x06\x03"), dtype=np.uint8)
-        where = np.flatnonzero(kind >= 5)
-        return np.searchsorted(self._starts, where), kind[where] == 6
-
-    def _split(self, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Hashes, letters and words of the sentences starting at words ``bounds``."""
-        bounds = np.unique(np.concatenate(([0, self.tokens], bounds)))
-        lo, hi = bounds[:-1], bounds[1:]
-        before, prefix = self._letter_offsets
-        hashes = ((prefix[hi] - prefix[lo]) * _POWERS.down[before[lo]]).view(np.int64)
-        return hashes, before[hi] - before[lo], hi - lo
-
-    @cached_property
-    def sentences(self) -> Sentences:
-        """The sentences, split at every period: an edit at any falls on a boundary."""
-        hashes, letters, words = self._split(self._cuts[0])
-        return Sentences(
-            tuple(hashes.tolist()),
-            tuple(letters.tolist()),
-            tuple(np.minimum(words, 0xFFFF).tolist()),
-        )
-
-    @cached_property
-    def _key_sentences(self) -> np.ndarray:
-        """Sentence hashes for index keys, split where a sentence surely ends: not
-        after a single letter or an abbreviation ("U.S.", "Jan."), so respelling
-        "U.S." as "US" changes no key."""
-        bounds, after_period = self._cuts
-        inside = (bounds > 0) & (bounds < self.tokens)
-        bounds, after_period = bounds[inside], after_period[inside]
-        last = self._letters[bounds - 1]  # letters of the word before the period
-        keep = ~after_period | (last > 5)
-        for i in np.flatnonzero(after_period & (last <= 5)).tolist():
-            keep[i] = last[i] > 1 and int(self._words[bounds[i] - 1]) not in _ABBREVIATION_HASHES
-        return self._split(bounds[keep])[0]
-
     @property
     def text_hash(self) -> int:
         """The hash of all letters and digits: equal when only case, punctuation,
         whitespace or the lead changed (for revisits: is the page unchanged?)."""
-        return int(self._letter_offsets[1][-1].view(np.int64))
+        return int(self._prefix[-1:].view(np.int64)[0])
 
-    def sentence_keys(self, *, probe: bool = False) -> np.ndarray:
-        """Sentence keys (unsigned 64-bit): of a short story to index, or to probe
-        with (``probe``: a longer limit)."""
-        limit = SENTENCE_PROBE_MAX_TOKENS if probe else SENTENCE_KEYS_MAX_TOKENS
-        if self.tokens > limit:
-            return np.empty(0, dtype=_U64)
-        return sentence_keys(self._key_sentences)
+    def _bounds(self, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The non-empty sentences ending at letter positions ``cut``: their first
+        letter positions, the positions past their end, and which of the
+        ``len(cut) + 1`` pieces they are."""
+        bounds = np.empty(len(cut) + 2, dtype=np.intp)
+        bounds[0], bounds[-1] = 0, self.letters
+        bounds[1:-1] = cut
+        lo, hi = bounds[:-1], bounds[1:]
+        keep = hi > lo
+        return lo[keep], hi[keep], keep
+
+    @property
+    def sentences(self) -> Sentences:
+        """The sentences, split at every sentence end: an edit at any falls on a
+        boundary."""
+        if self._sentences is None:
+            lo, hi, keep = self._bounds(self._cut)
+            hashes = (self._prefix[hi] - self._prefix[lo]) * _POWERS.down[lo]
+            # Words: those starting between the two ends.
+            at = np.empty(len(self._ends) + 2, dtype=np.intp)
+            at[0], at[-1] = 0, self.tokens
+            at[1:-1] = self._words_before
+            words = (at[1:] - at[:-1])[keep]
+            self._sentences = Sentences(
+                tuple(hashes.view(np.int64).tolist()),
+                tuple((hi - lo).tolist()),
+                tuple(np.minimum(words, 0xFFFF).tolist()),
+            )
+        return self._sentences
+
+    def _key_sentences(self) -> tuple[np.ndarray, list[int]]:
+        """All key sentences, as ascending distinct keys (unsigned 64-bit), and
+        the letters of each."""
+        if self._keys is None:
+            # A stop ends a key sentence unless the word before it is a single
+            # letter or an abbreviation ("U.S.", "Jan."); a line end always does.
+            word = self._words_before - 1
+            size = self._sizes[word]
+            stop = self._marks[self._ends] == _END
+            surely = ~stop | (size > _ABBREVIATION_MAX) | (word < 0)
+            maybe = np.flatnonzero(~surely & (size > 1))
+            if len(maybe):
+                data = self.data
+                firsts = self._starts[word[maybe]].tolist()
+                surely[maybe] = [
+                    data[a : a + n] not in _ABBREVIATIONS
+                    for a, n in zip(firsts, size[maybe].tolist(), strict=True)
+                ]
+            lo, hi, _ = self._bounds(self._cut[surely])
+            keys = (self._prefix[hi] - self._prefix[lo]) * _POWERS.down_key[lo]
+            order = np.argsort(keys)
+            keys, letters = keys[order], (hi - lo)[order].tolist()
+            if len(keys) > 1 and (same := keys[1:] == keys[:-1]).any():
+                # A sentence said twice is one key.
+                letters = [
+                    n for n, dup in zip(letters, [False, *same.tolist()], strict=True) if not dup
+                ]
+                keys = keys[np.concatenate(([True], ~same))]
+            self._keys = (keys, letters)
+        return self._keys
 
     def keys(self, *, probe: bool = False) -> np.ndarray:
-        """All index keys: the band keys, and the sentence keys of a short story."""
-        sentences = self.sentence_keys(probe=probe)
-        if not len(sentences):
-            return self.band_keys
-        return np.concatenate((self.band_keys, sentences))
+        """The keys (unsigned 64-bit, ascending) a story indexes, or that a lookup
+        probes (``probe``): those of the key sentences with the least hash."""
+        return self._key_sentences()[0][: PROBE_KEYS if probe else KEYS_PER_STORY]
+
+    def letters_of_keys(self, *, probe: bool = False) -> list[int]:
+        """The letters of each key sentence of ``keys(probe=...)``."""
+        return self._key_sentences()[1][: PROBE_KEYS if probe else KEYS_PER_STORY]
+
+    def shares(self, *, probe: bool = False) -> list[int]:
+        """For each of ``keys(probe=...)``: its share of their letters, per mille."""
+        letters = self.letters_of_keys(probe=probe)
+        total = sum(letters) or 1
+        return [n * 1000 // total for n in letters]
 
 
 # --- the verification ------------------------------------------------------------
@@ -540,51 +521,46 @@ def resemblance(new: Sentences, known: Sentences) -> Resemblance:
 
 # --- the filter ------------------------------------------------------------------
 
-_FILTER_SHIFT = _U64(64 - FILTER_BITS_LOG2)
 _FILTER_BYTES = 1 << (FILTER_BITS_LOG2 - 3)
 _FILTER_CHUNK = 1 << 16  # bytes of the filter stored in one row
+# The bit filter over a run's own pending keys: a run adds at most some tens of
+# thousands of stories (a backfill), ~12 keys each; 2**23 bits keep it under 5%
+# full, in 1 MiB.
+_RUN_FILTER_BITS_LOG2 = 23
 
 
 class KeyFilter:
-    """A fixed-size bit set over the band keys of delivered stories: a clear bit
-    proves no delivered story has the key, so the lookup skips its disk read. It
-    only ever gains bits (a key of a story discarded later costs a read, never a
-    miss); its invariant is that every delivered band key has its bit set.
-    Stored in ``neardup_filter`` in chunks, updated by ``promote``."""
+    """A fixed-size bit set over the keys of delivered stories: a clear bit proves
+    no delivered story has the key, so the lookup skips its disk read. It only ever
+    gains bits (a key of a story discarded later costs a read, never a miss); its
+    invariant is that every delivered key has its bit set. Stored in
+    ``neardup_filter`` in chunks, updated by ``promote``. A key's bit is chosen by
+    its high bits (keys are scrambled hashes)."""
 
     def __init__(self, bits: np.ndarray) -> None:
         self.bits = bits
+        bits_log2 = (len(bits) * 8).bit_length() - 1
+        self.shift = 64 - bits_log2
+        # Lookups test a handful of keys: Python ints on a memoryview beat a dozen
+        # numpy calls on arrays of 20 (~2 µs against ~4).
+        self._view = memoryview(bits)
 
-    @staticmethod
-    def _positions(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        slot = keys >> _FILTER_SHIFT
+    def _positions(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        slot = keys >> _U64(self.shift)
         return (slot >> _U64(3)).astype(np.intp), np.left_shift(1, slot & _U64(7)).astype(np.uint8)
 
     def may_contain(self, keys: np.ndarray) -> np.ndarray:
         byte, mask = self._positions(keys)
         return (self.bits[byte] & mask) != 0
 
+    def may_contain_any(self, keys: list[int]) -> list[bool]:
+        """``may_contain`` for unsigned keys given as Python ints."""
+        view, shift = self._view, self.shift
+        return [bool(view[(k >> shift) >> 3] >> ((k >> shift) & 7) & 1) for k in keys]
+
     def add(self, keys: np.ndarray) -> None:
         byte, mask = self._positions(keys)
         np.bitwise_or.at(self.bits, byte, mask)
-
-    @classmethod
-    def add_stored(cls, db: sqlite3.Connection, keys: np.ndarray) -> None:
-        """Set the bits of ``keys`` in the stored filter, chunk by chunk (read,
-        merge, write: another process may have stored bits since we loaded)."""
-        byte, mask = cls._positions(keys)
-        chunk_of = byte // _FILTER_CHUNK
-        for chunk in np.unique(chunk_of).tolist():
-            row = db.execute("SELECT bits FROM neardup_filter WHERE chunk = ?", (chunk,)).fetchone()
-            bits = np.zeros(_FILTER_CHUNK, dtype=np.uint8)
-            if row is not None:
-                bits[:] = np.frombuffer(row[0], dtype=np.uint8)
-            here = chunk_of == chunk
-            np.bitwise_or.at(bits, byte[here] - chunk * _FILTER_CHUNK, mask[here])
-            db.execute(
-                "INSERT OR REPLACE INTO neardup_filter (chunk, bits) VALUES (?, ?)",
-                (chunk, bits.tobytes()),
-            )
 
     def merge_stored(self, db: sqlite3.Connection) -> None:
         """OR these bits into the stored filter, only the chunks that have any (read,
@@ -599,6 +575,10 @@ class KeyFilter:
                 "INSERT OR REPLACE INTO neardup_filter (chunk, bits) VALUES (?, ?)",
                 (chunk, bits.tobytes()),
             )
+
+    @classmethod
+    def empty(cls, bits_log2: int = FILTER_BITS_LOG2) -> KeyFilter:
+        return cls(np.zeros(1 << (bits_log2 - 3), dtype=np.uint8))
 
     @classmethod
     def load(cls, db: sqlite3.Connection) -> KeyFilter:
@@ -621,22 +601,26 @@ class KeyFilter:
 
 # --- the index -------------------------------------------------------------------
 
+# ``story``: ``story_of(url)``, shared by a story's versions. ``share``: the key
+# sentence's letters per mille of the letters of the story's indexed ones.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS neardup_docs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     url TEXT NOT NULL,
+    story INTEGER NOT NULL,
     run_id TEXT NOT NULL,
     delivered INTEGER NOT NULL DEFAULT 0,
     text_hash INTEGER NOT NULL,
     sentences BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS neardup_docs_url ON neardup_docs(url);
+CREATE INDEX IF NOT EXISTS neardup_docs_story ON neardup_docs(story);
 CREATE INDEX IF NOT EXISTS neardup_docs_pending ON neardup_docs(run_id) WHERE delivered = 0;
 CREATE TABLE IF NOT EXISTS neardup_keys (
     key INTEGER NOT NULL,
-    doc INTEGER NOT NULL,
+    story INTEGER NOT NULL,
+    share INTEGER NOT NULL,
     pending_run TEXT,
-    PRIMARY KEY (key, doc)
+    PRIMARY KEY (key, story)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS neardup_keys_pending ON neardup_keys(pending_run, key)
     WHERE pending_run IS NOT NULL;
@@ -645,6 +629,13 @@ CREATE TABLE IF NOT EXISTS neardup_filter (
     bits BLOB NOT NULL
 );
 """
+# Tables of the earlier layout (keys per version, MinHash band keys), dropped when
+# found: it was never deployed, and its keys mean nothing to this one.
+_OLD_LAYOUT = "DROP TABLE IF EXISTS neardup_keys; DROP TABLE IF EXISTS neardup_docs;" + (
+    " DROP TABLE IF EXISTS neardup_filter;"
+)
+_MIN_KEY_SHARE = int(MIN_KEY_SHARE * 1000)  # per mille, as stored
+_SIGN = 1 << 63
 
 
 @dataclass(frozen=True, slots=True)
@@ -660,12 +651,15 @@ class NearDuplicateIndex:
 
     ``db`` is the state's connection (autocommit, WAL). What ``add`` stores counts
     for lookups of the same run at once, and for later runs after ``promote``.
-    Memory: the 16 MiB key filter, loaded on the first lookup; nothing grows with
-    the number of stories.
+    Memory: the 16 MiB key filter, loaded on the first lookup, and a 1 MiB filter
+    of the running run's keys; nothing grows with the number of stories.
     """
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
+        columns = {row[1] for row in db.execute("PRAGMA table_info(neardup_keys)")}
+        if columns and "story" not in columns:
+            db.executescript(_OLD_LAYOUT)
         db.executescript(SCHEMA)
         self._has_stories = (
             db.execute(
@@ -673,9 +667,10 @@ class NearDuplicateIndex:
             ).fetchone()
             is not None
         )
-        self._lookup_sql: dict[tuple[int, int], str] = {}
         self._filter: KeyFilter | None = None
-        self._pending: dict[str, bool] = {}  # run id: has it added fingerprints?
+        # Per run id: a filter of the keys it added (pending), or None if it added
+        # none; kept up to date by ``add`` (a run adds through one index).
+        self._run_keys: dict[str, KeyFilter | None] = {}
 
     @property
     def filter(self) -> KeyFilter:
@@ -686,8 +681,8 @@ class NearDuplicateIndex:
 
     def rebuild_filter(self) -> None:
         """Rebuild the filter from the delivered keys (after a bulk load, or to drop
-        the bits of keys since discarded); ~10 s a million stories."""
-        bits = KeyFilter(np.zeros(_FILTER_BYTES, dtype=np.uint8))
+        the bits of keys since discarded); ~5 s a million stories."""
+        bits = KeyFilter.empty()
         cursor = self.db.execute("SELECT key FROM neardup_keys WHERE pending_run IS NULL")
         while rows := cursor.fetchmany(1 << 16):
             bits.add(np.array(rows, dtype=np.int64).ravel().view(_U64))
@@ -696,60 +691,75 @@ class NearDuplicateIndex:
             bits.store(self.db, range(_FILTER_BYTES // _FILTER_CHUNK))
         self._filter = bits
 
+    def _run_filter(self, run_id: str | None) -> KeyFilter | None:
+        """The filter of run ``run_id``'s pending keys, None if it has none (read
+        from the database once per run: usually nothing)."""
+        if run_id is None:
+            return None
+        if run_id not in self._run_keys:
+            keys = KeyFilter.empty(_RUN_FILTER_BITS_LOG2)
+            cursor = self.db.execute(
+                "SELECT key FROM neardup_keys WHERE pending_run = ?", (run_id,)
+            )
+            found = False
+            while rows := cursor.fetchmany(1 << 16):
+                keys.add(np.array(rows, dtype=np.int64).ravel().view(_U64))
+                found = True
+            self._run_keys[run_id] = keys if found else None
+        return self._run_keys[run_id]
+
     # -- lookups -------------------------------------------------------------------
 
-    def _candidates(self, fp: Fingerprint, run_id: str | None) -> list[int]:
-        """Stories sharing a key that is not boilerplate: delivered ones (for the
-        keys the filter lets through) and those run ``run_id`` added."""
-        keys = fp.keys(probe=True)
-        delivered = keys[self.filter.may_contain(keys)].view(np.int64).tolist()
-        pending = keys.view(np.int64).tolist() if self._has_pending(run_id) else []
-        shape = (len(delivered), len(pending))
-        sql = self._lookup_sql.get(shape)
-        if sql is None:
-            parts = []
-            if delivered:
-                parts.append(
-                    f"SELECT key, doc FROM neardup_keys WHERE key IN ({_marks(len(delivered))})"
-                    " AND pending_run IS NULL"
-                )
-            if pending:
-                parts.append(
-                    "SELECT key, doc FROM neardup_keys"
-                    f" WHERE pending_run = ? AND key IN ({_marks(len(pending))})"
-                )
-            sql = self._lookup_sql[shape] = " UNION ALL ".join(parts)
-        if not sql:
-            return []
-        params: list[object] = [*delivered, run_id, *pending] if pending else delivered
-        rows = self.db.execute(sql, params).fetchall()
-        postings = Counter(key for key, _ in rows)
-        hits = Counter(doc for key, doc in rows if postings[key] < KEY_MAX_STORIES)
-        # Most shared keys first: the story a copy comes from shares the most.
-        return [doc for doc, _ in sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))]
+    def _postings(self, keys: list[int], run_id: str | None) -> list[tuple[int, int, int]]:
+        """(key, story, share) of ``keys`` (signed), delivered or added by run
+        ``run_id``. One statement per number of keys, prepared once (sqlite3's
+        statement cache)."""
+        return self.db.execute(
+            "SELECT key, story, share FROM neardup_keys WHERE key IN"
+            f" ({_marks(len(keys))}) AND (pending_run IS NULL OR pending_run = ?)",
+            [*keys, run_id],
+        ).fetchall()
 
-    def _has_pending(self, run_id: str | None) -> bool:
-        """Whether run ``run_id`` has added fingerprints (asked of the database once
-        per run; then kept up to date by ``add``: a run adds through one index)."""
-        if run_id is None:
-            return False
-        known = self._pending.get(run_id)
-        if known is None:
-            known = self._pending[run_id] = (
-                self.db.execute(
-                    "SELECT 1 FROM neardup_docs WHERE delivered = 0 AND run_id = ? LIMIT 1",
-                    (run_id,),
-                ).fetchone()
-                is not None
-            )
-        return known
+    @staticmethod
+    def _ranked(
+        rows: list[tuple[int, int, int]], mine: dict[int, int], probed: int, exclude: int | None
+    ) -> list[int]:
+        """The stories of ``rows`` sharing a key that is not boilerplate, whose
+        shared keys hold ``MIN_KEY_SHARE`` of their key letters or of the body's
+        (``mine``: the body's share of each key, per mille; ``probed``: the
+        share of the keys probed so far); those sharing the most first."""
+        postings: dict[int, int] = {}
+        for key, _, _ in rows:
+            postings[key] = postings.get(key, 0) + 1
+        # The body's letters outside boilerplate keys: what a story can share.
+        boilerplate = sum(mine[k] for k, n in postings.items() if n >= KEY_MAX_STORIES)
+        ours_total = max(probed - boilerplate, 1)
+        theirs: dict[int, int] = {}  # story: its share (per mille) of the shared keys
+        ours: dict[int, int] = {}  # story: the body's share of them, not boilerplate
+        for key, story, share in rows:
+            if story != exclude:
+                theirs[story] = theirs.get(story, 0) + share
+                if postings[key] < KEY_MAX_STORIES:
+                    ours[story] = ours.get(story, 0) + mine[key]
+        # A story sharing only boilerplate is not a candidate: the boilerplate
+        # identifies no story.
+        ranked = []
+        for story, our_share in ours.items():
+            score = max(theirs[story], our_share * 1000 // ours_total)
+            if score >= _MIN_KEY_SHARE:
+                ranked.append((-score, story))
+        ranked.sort()
+        return [story for _, story in ranked]
 
     def find(
         self, body: str, run_id: str | None = None, *, exclude_url: str | None = None
     ) -> NearMatch | None:
         """The known story ``body`` is a near copy of, delivered by an earlier run
         or added by run ``run_id``: the closest, if several (the first of equally
-        close ones; the first found sharing ``CLOSE_ENOUGH`` of the words).
+        close ones; the first found sharing ``CLOSE_ENOUGH`` of the words; those
+        sharing the body's ``FIRST_PROBES`` least keys before the others, which
+        are not read once one of the first is near: distinct known stories are
+        not near one another, so a copy is near one of them).
         ``exclude_url`` (the item's own URL) never matches: a story re-fetched
         after a crash must not copy itself."""
         return self.find_fingerprint(Fingerprint(body), run_id, exclude_url=exclude_url)
@@ -759,18 +769,62 @@ class NearDuplicateIndex:
     ) -> NearMatch | None:
         if not fp.indexable:
             return None
-        docs = self._candidates(fp, run_id)
-        if not docs:
-            return None
-        rows = self.db.execute(
-            f"SELECT id, url, sentences FROM neardup_docs WHERE id IN ({_marks(len(docs))})",
-            docs,
-        ).fetchall()
-        order = {doc: i for i, doc in enumerate(docs)}
+        probe = fp.keys(probe=True).tolist()
+        maybe = self.filter.may_contain_any(probe)
+        run_keys = self._run_filter(run_id)
+        if run_keys is not None:
+            maybe = [a or b for a, b in zip(maybe, run_keys.may_contain_any(probe), strict=True)]
+        if not any(maybe):
+            return None  # no story has any of the keys: nothing to read
+        shares = fp.shares(probe=True)
+        exclude = None if exclude_url is None else story_of(exclude_url)
+        # Two rounds: the FIRST_PROBES least keys, then (unless a close copy was
+        # found) the others. A copy shares nearly all of them, and each key
+        # found is a B-tree read (~3 µs): most copies are settled by the first.
+        rows: list[tuple[int, int, int]] = []
+        mine: dict[int, int] = {}  # signed key: the body's share, per mille
+        probed = 0
+        verified: set[int] = set()
         best: tuple[tuple[float, int, int], NearMatch] | None = None
-        for doc, url, blob in sorted(rows, key=lambda row: order[row[0]]):
-            if url == exclude_url:
+        for first, last in ((0, FIRST_PROBES), (FIRST_PROBES, len(probe))):
+            part = {
+                (k - (1 << 64) if k >= _SIGN else k): s
+                for k, s, m in zip(
+                    probe[first:last], shares[first:last], maybe[first:last], strict=True
+                )
+                if m
+            }
+            probed += sum(shares[first:last])
+            if not part:
                 continue
+            mine.update(part)
+            rows += self._postings(list(part), run_id)
+            stories = [s for s in self._ranked(rows, mine, probed, exclude) if s not in verified]
+            if not stories:
+                continue
+            verified.update(stories)
+            best = self._verify(fp, stories, run_id, best)
+            if best is not None:
+                break
+        return None if best is None else best[1]
+
+    def _verify(
+        self,
+        fp: Fingerprint,
+        stories: list[int],
+        run_id: str | None,
+        best: tuple[tuple[float, int, int], NearMatch] | None,
+    ) -> tuple[tuple[float, int, int], NearMatch] | None:
+        """The closest near copy among ``stories`` (each of their versions) and
+        ``best``, with its rank."""
+        rows = self.db.execute(
+            "SELECT story, id, url, sentences FROM neardup_docs WHERE story IN"
+            f" ({_marks(len(stories))}) AND (delivered = 1 OR run_id = ?)",
+            [*stories, run_id],
+        ).fetchall()
+        order = {story: i for i, story in enumerate(stories)}
+        rows.sort(key=lambda row: (order[row[0]], row[1]))
+        for _, doc, url, blob in rows:
             found = resemblance(fp.sentences, Sentences.from_blob(blob))
             if not found.near:
                 continue
@@ -780,13 +834,13 @@ class NearDuplicateIndex:
                 best = (rank, NearMatch(url, found))
             if found.shared_share >= CLOSE_ENOUGH:
                 break
-        return None if best is None else best[1]
+        return best
 
     def _latest(self, url: str, column: str) -> object | None:
         row = self.db.execute(
-            f"SELECT {column} FROM neardup_docs WHERE url = ? AND delivered = 1"
+            f"SELECT {column} FROM neardup_docs WHERE story = ? AND url = ? AND delivered = 1"
             " ORDER BY id DESC LIMIT 1",
-            (url,),
+            (story_of(url), url),
         ).fetchone()
         return None if row is None else row[0]
 
@@ -808,32 +862,52 @@ class NearDuplicateIndex:
     # -- changes -------------------------------------------------------------------
 
     def add(self, url: str, body: str, run_id: str) -> bool:
-        """Store the fingerprint of a story run ``run_id`` will deliver. Returns False
-        for a body too short to fingerprint (``MIN_TOKENS``)."""
+        """Store the fingerprint of a story run ``run_id`` will deliver (a story or
+        a new version of one). Returns False for a body too short to fingerprint
+        (``MIN_TOKENS``)."""
         return self.add_fingerprint(url, Fingerprint(body), run_id)
 
     def add_fingerprint(self, url: str, fp: Fingerprint, run_id: str) -> bool:
         if not fp.indexable:
             return False
-        self._pending[run_id] = True
-        # One transaction: in autocommit each of the ~16-30 key inserts would be a
+        story = story_of(url)
+        keys = fp.keys()
+        signed = keys.view(np.int64).tolist()
+        letters = fp.letters_of_keys()
+        # One transaction: in autocommit each of the ~12 key inserts would be a
         # WAL commit of its own.
         with _savepoint(self.db, "neardup_add"):
-            return self._insert(url, fp, run_id)
-
-    def _insert(self, url: str, fp: Fingerprint, run_id: str) -> bool:
-        doc = self.db.execute(
-            "INSERT INTO neardup_docs (url, run_id, delivered, text_hash, sentences)"
-            " VALUES (?, ?, 0, ?, ?)",
-            (url, run_id, fp.text_hash, fp.sentences.to_blob()),
-        ).lastrowid
-        # A key stops taking stories once it holds the cap (boilerplate).
-        self.db.executemany(
-            "INSERT OR IGNORE INTO neardup_keys (key, doc, pending_run)"
-            " SELECT ?1, ?2, ?3 WHERE (SELECT count(*) FROM (SELECT 1 FROM neardup_keys"
-            f" WHERE key = ?1 LIMIT {KEY_MAX_STORIES})) < {KEY_MAX_STORIES}",
-            [(key, doc, run_id) for key in np.unique(fp.keys()).view(np.int64).tolist()],
-        )
+            # Keys that are boilerplate already (held by KEY_MAX_STORIES other
+            # stories) are not stored: the shares are of the keys the story holds.
+            full = {
+                key
+                for key, n, mine in self.db.execute(
+                    "SELECT key, count(*), max(story = ?) FROM neardup_keys"
+                    f" WHERE key IN ({_marks(len(signed))}) GROUP BY key",
+                    [story, *signed],
+                )
+                if n >= KEY_MAX_STORIES and not mine
+            }
+            held = [(k, n) for k, n in zip(signed, letters, strict=True) if k not in full]
+            total = sum(n for _, n in held) or 1
+            self.db.execute(
+                "INSERT INTO neardup_docs (url, story, run_id, delivered, text_hash, sentences)"
+                " VALUES (?, ?, ?, 0, ?, ?)",
+                (url, story, run_id, fp.text_hash, fp.sentences.to_blob()),
+            )
+            # A key stops taking stories once it holds the cap (boilerplate); a
+            # story's key is stored once, whatever its versions (the first keeps
+            # its share).
+            self.db.executemany(
+                "INSERT OR IGNORE INTO neardup_keys (key, story, share, pending_run)"
+                " SELECT ?1, ?2, ?3, ?4 WHERE (SELECT count(*) FROM (SELECT 1 FROM"
+                f" neardup_keys WHERE key = ?1 LIMIT {KEY_MAX_STORIES})) < {KEY_MAX_STORIES}",
+                [(key, story, n * 1000 // total, run_id) for key, n in held],
+            )
+        run_keys = self._run_filter(run_id)
+        if run_keys is None:
+            run_keys = self._run_keys[run_id] = KeyFilter.empty(_RUN_FILTER_BITS_LOG2)
+        run_keys.add(keys)
         return True
 
     def promote(self, run_id: str) -> int:
@@ -850,26 +924,27 @@ class NearDuplicateIndex:
             if self._has_stories
             else ""
         )
-        # This run's promoted docs, found through the pending index (O(run)), where
-        # ``SELECT id … WHERE run_id = ? AND delivered = 1`` scanned every doc.
-        promoted_docs = "(SELECT id FROM temp.neardup_promoted)"
+        # This run's promoted stories, found through the pending index (O(run)).
+        promoted = "(SELECT story FROM temp.neardup_promoted)"
         with _savepoint(self.db, "neardup_promote"):
             self.db.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS neardup_promoted (id INTEGER PRIMARY KEY)"
+                "CREATE TEMP TABLE IF NOT EXISTS neardup_promoted (story INTEGER PRIMARY KEY)"
             )
             self.db.execute("DELETE FROM temp.neardup_promoted")
             self.db.execute(
-                "INSERT INTO temp.neardup_promoted SELECT id FROM neardup_docs"
+                "INSERT OR IGNORE INTO temp.neardup_promoted SELECT story FROM neardup_docs"
                 f" WHERE run_id = ? AND delivered = 0{delivered}",
                 (run_id,),
             )
-            promoted = self.db.execute(
-                f"UPDATE neardup_docs SET delivered = 1 WHERE id IN {promoted_docs}"
+            count = self.db.execute(
+                "UPDATE neardup_docs SET delivered = 1"
+                f" WHERE run_id = ? AND delivered = 0 AND story IN {promoted}",
+                (run_id,),
             ).rowcount
-            # Streamed: a 50k-story backfill holds ~1.2M keys, ~130 MB as Python rows.
-            added = KeyFilter(np.zeros(_FILTER_BYTES, dtype=np.uint8))
+            # Streamed: a 50k-story backfill holds ~600k keys, ~60 MB as Python rows.
+            added = KeyFilter.empty()
             cursor = self.db.execute(
-                f"SELECT key FROM neardup_keys WHERE pending_run = ? AND doc IN {promoted_docs}",
+                f"SELECT key FROM neardup_keys WHERE pending_run = ? AND story IN {promoted}",
                 (run_id,),
             )
             while rows := cursor.fetchmany(1 << 16):
@@ -880,18 +955,18 @@ class NearDuplicateIndex:
             added.merge_stored(self.db)
             self.db.execute(
                 "UPDATE neardup_keys SET pending_run = NULL"
-                f" WHERE pending_run = ? AND doc IN {promoted_docs}",
+                f" WHERE pending_run = ? AND story IN {promoted}",
                 (run_id,),
             )
             self._discard("= ?", (run_id,))
-        self._pending.clear()
-        return promoted
+        self._run_keys.clear()
+        return count
 
     def discard_other_runs(self, run_id: str) -> int:
         """Forget what runs other than ``run_id`` added and never delivered (they
         died before their file was in place). Call next to ``StateStore.start_run()``.
         Returns how many fingerprints were discarded."""
-        self._pending.clear()
+        self._run_keys.clear()
         with _savepoint(self.db, "neardup_discard"):
             return self._discard("!= ?", (run_id,))
 

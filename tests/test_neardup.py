@@ -124,10 +124,11 @@ def test_a_retitled_copy_has_the_same_body() -> None:
     assert known(BODY).find(BODY, "now").url == "u0"
 
 
-def test_copies_of_a_long_story_are_found_by_the_bands() -> None:
+def test_copies_of_a_long_story_are_found_by_its_sampled_sentences() -> None:
     story = long_story(1)
     body = "\n".join(story)
-    assert Fingerprint(body).tokens > neardup.SENTENCE_PROBE_MAX_TOKENS
+    # More key sentences than a story indexes: only a sample of them is stored.
+    assert len(Fingerprint(body).keys(probe=True)) > neardup.KEYS_PER_STORY
     ix = known(body, "\n".join(long_story(2)))
     copies = [
         "(ECNS) -- " + body.replace(",", ""),
@@ -135,7 +136,6 @@ def test_copies_of_a_long_story_are_found_by_the_bands() -> None:
         "\n".join(story[:5] + story[6:20] + story[21:]),
     ]
     for copy in copies:
-        assert not Fingerprint(copy).sentence_keys(probe=True).size
         match = ix.find(copy, "now")
         assert match is not None and match.url == "u0"
 
@@ -229,7 +229,7 @@ def test_sentences_rejoin_across_a_period_removed_by_punctuation() -> None:
     found = resemblance(respelled.sentences, original.sentences)
     assert (found.added, found.cut) == (0, 0)
     # The index keys do not split at "U.S." in the first place.
-    assert (original.sentence_keys() == respelled.sentence_keys()).all()
+    assert (original.keys() == respelled.keys()).all() and len(original.keys()) == 2
 
 
 def test_text_hash_ignores_punctuation_case_and_the_lead() -> None:
@@ -345,3 +345,27 @@ def test_a_revisit_tells_a_correction_from_an_unchanged_page() -> None:
     corrected = BODY.replace("12 agreements", "14 agreements")
     change = ix.compare("u0", corrected)
     assert change is not None and (change.added, change.cut) == (1, 1)
+
+
+# --- versions of one story ----------------------------------------------------------
+
+
+def test_versions_of_one_story_do_not_make_its_keys_boilerplate(tmp_path: Path) -> None:
+    # A corrected story is delivered again under its URL, one fingerprint a version:
+    # however many versions, they are one story towards KEY_MAX_STORIES.
+    db = sqlite3.connect(tmp_path / "s.sqlite3", isolation_level=None)
+    ix = index(db)
+    versions = [BODY.replace("12 agreements", f"{12 + v} agreements") for v in range(5)]
+    for v, body in enumerate(versions):
+        assert ix.add("u0", body, f"r{v}")
+        assert ix.promote(f"r{v}") == 1
+    assert v + 1 > neardup.KEY_MAX_STORIES
+    assert ix.count() == 5
+    # Each key is held once, by the story.
+    held = ix.db.execute("SELECT key, count(*) FROM neardup_keys GROUP BY key").fetchall()
+    assert held and all(n == 1 for _, n in held)
+    match = index(db).find(EDITS["sentence added"], "r9", exclude_url="u1")
+    assert match is not None and match.url == "u0"
+    # The latest version is the one revisits compare with.
+    assert ix.unchanged("u0", versions[-1])
+    assert not ix.unchanged("u0", versions[0])
