@@ -68,4 +68,12 @@ LOG_FORMATTER = "newscrawl.logformatter.NewscrawlLogFormatter"
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's RemoteControl: an HTTP server on localhost that runs any Python code
+# sent to it, with a token written under ~/.local/state/scrapy. A scheduled crawler
+# has no use for it, and starting it is part of every run's start-up.
+REMOTE_CONTROL_ENABLED = False
+# What start-up allocated is frozen out of the garbage collector's walks once the
+# spider opens (see newscrawl/extensions.py; NEWSCRAWL_GC_FREEZE = False: off).
+EXTENSIONS = {"newscrawl.extensions.GcFreeze": 0}
+NEWSCRAWL_GC_FREEZE = True
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -1,0 +1,43 @@
+"""Scrapy extensions of the project.
+
+``GcFreeze``: once the spider is open, everything alive (modules, classes, settings,
+compiled regular expressions and schemas, the state's caches) is moved to the
+garbage collector's permanent generation with ``gc.freeze()``.
+
+Why: a crawl allocates cyclic garbage all the time (responses and their selectors
+refer to each other), so the cyclic collector runs often, and each full collection
+walks every tracked object, the few hundred thousand of start-up included, which
+never become garbage. Frozen, they are no longer walked. Measured on the
+throughput benchmark's replica (3,265 pages), four crawls with and four without,
+interleaved: CPU 12.08 s against 12.67 s (medians), ~0.18 ms (5 %) less a page, peak
+RSS the same (~200 MB). The collector's thresholds are left alone: raising them
+trades memory (the backfill's peak RSS) for CPU. No ``gc.collect()`` first: a full
+collection at start-up costs an empty run more than the little garbage it would free.
+``NEWSCRAWL_GC_FREEZE = False`` turns it off.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from typing import Self
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+logger = logging.getLogger(__name__)
+
+
+class GcFreeze:
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("NEWSCRAWL_GC_FREEZE", True):
+            raise NotConfigured("NEWSCRAWL_GC_FREEZE is off")
+        extension = cls()
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        return extension
+
+    def spider_opened(self) -> None:
+        gc.freeze()
+        logger.debug("gc: %d objects frozen", gc.get_freeze_count())
