@@ -339,7 +339,7 @@ def test_a_story_is_listed_twice_on_one_page_under_two_forms(root: Path, truth: 
 def test_story_published_twice_has_two_ids_the_same_day_title_and_text(
     root: Path, truth: list[dict], by_path: dict
 ) -> None:
-    copies = [r for r in truth if r["expect"] == "duplicate"]
+    copies = [r for r in truth if r["expect"] == "duplicate" and "edit" not in r]
     assert len(copies) >= 2
     listed = {i.path for p in listing_pages(root, "politics") for i in p}
     for copy in copies:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,10 @@ from newscrawl.replica.model import (
     SiteModel,
     Story,
     build_model,
+    build_text_model,
 )
 from newscrawl.replica.pages import render_article, render_listing, render_rss
+from newscrawl.replica.realtexts import RealText, load_texts
 
 SITE_DIR = "site"
 TRUTH_FILE = "truth.jsonl"
@@ -80,21 +83,51 @@ def truth_record(story: Story) -> dict[str, Any]:
         )
     if story.twin is not None:
         record["duplicate_of"] = story.twin.path
+    if story.copy_of is not None:
+        # A near copy: either of the pair may be the one delivered (a crawl can meet
+        # the copy first), so it is a duplicate_of like an exact twin, and says which
+        # edit made it.
+        record["duplicate_of"] = record["copy_of"] = story.copy_of.path
+        record["edit"] = story.edit
     record["listed_in"] = list(story.listed_in)
     record["variations"] = sorted(story.variations)
     return record
 
 
-def build_site(root: Path, *, seed: int = 7, new_on_top: int = 0, scale: int = 1) -> Path:
+def build_site(
+    root: Path,
+    *,
+    seed: int = 7,
+    new_on_top: int = 0,
+    scale: int = 1,
+    new_copies: int = 0,
+    texts: Path | Sequence[RealText] | None = None,
+    reserve: int | None = None,
+) -> Path:
     """(Re)write the replica under ``root``; returns ``root/site``.
 
-    Deterministic for a seed. ``new_on_top=N`` publishes N new politics stories on
-    top of the politics listing and changes nothing else but the feed; ``scale``
+    Deterministic for a seed. ``new_on_top=N`` publishes N new stories on top of
+    the politics listing (and, with ``new_copies``, that many copies of older stories
+    on top of their listings) and changes nothing else but the feed; ``scale``
     multiplies the number of stories.
+
+    ``texts`` (a JSON Lines file, or texts already read) builds the stories from real
+    texts instead (``build_text_model``); their last ``reserve`` texts are held back
+    for ``new_on_top``, so build both sites with the same ``reserve``.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    model = build_model(seed, new_on_top=new_on_top, scale=scale)
+    if texts is None:
+        if reserve is not None:
+            raise ValueError("reserve holds back real texts: it needs texts")
+        model = build_model(seed, new_on_top=new_on_top, scale=scale, new_copies=new_copies)
+    else:
+        if scale != 1:
+            raise ValueError("scale applies to generated stories, not to real texts")
+        loaded = load_texts(texts) if isinstance(texts, (str, Path)) else list(texts)
+        model = build_text_model(
+            loaded, seed, new_on_top=new_on_top, new_copies=new_copies, reserve=reserve
+        )
     site = root / SITE_DIR
     staging = root / f".{SITE_DIR}.new-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)

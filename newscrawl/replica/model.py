@@ -27,6 +27,8 @@ from datetime import datetime, timedelta
 from html import escape
 
 from newscrawl.replica import spam
+from newscrawl.replica.edits import NEAR_COPY_EDITS, donor_bodies, near_copy, units
+from newscrawl.replica.realtexts import RealText
 from newscrawl.replica.text import EDITORS, StoryText, TextGen
 
 # --- Guesses about the site ------------------------------------------------------------
@@ -202,6 +204,24 @@ DUPLICATE_PAIRS = 2  # in politics: published twice, two ids, the same day
 CROSS_POSTS = ("/cns-wire/", "/news/cns-wire/")  # Ecns Wire stories also listed in politics
 LISTED_TWICE = 1  # politics stories listed twice on one page, under two link forms
 ECNS_LEAD_SHARE = 0.4  # Ecns Wire stories that start "(ECNS) -- "
+# Near copies: a story re-published at another id with one edit (edits.py), a copy
+# of each kind at scale 1, some in politics, some in Ecns Wire. The copy lives under
+# another section's path (a politics story re-posted as Ecns Wire and back), the
+# same day or the next.
+NEAR_COPIES = 1  # of each edit kind, a scale
+NEAR_COPY_DELAY = (timedelta(minutes=20), timedelta(hours=30))
+COPY_PREFIXES = {
+    "/news/politics/": ("/news/cns-wire/", "/cns-wire/"),
+    "/news/cns-wire/": ("/cns-wire/", "/news/politics/"),
+    "/cns-wire/": ("/news/cns-wire/", "/news/politics/"),
+}
+# In the generated replica, a copy is listed in its original's listing, on the same
+# page: a crawl pages newest first but fetches a page's stories oldest first, so it
+# meets the original first and the end-to-end tests know which one it delivers.
+# Originals are older than this, out of the feed and of the tests' backfill window.
+NEAR_COPY_ORIGINALS_BEFORE = datetime(2024, 12, 20)
+# Originals whose body a copy could not carry as it is (photos and their captions).
+NOT_COPIED = frozenset({"photo", "photo_no_caption"})
 SHARE_OF_NO_RELATED = 0.2  # article pages without a "Related news" list
 TITLE_ATTEMPTS = 60  # tries at a headline no other story has
 
@@ -245,6 +265,8 @@ class Story:
     blocks: list[Block] = field(default_factory=list)
     related: list[Story] = field(default_factory=list)
     twin: Story | None = None  # the first copy, for a duplicate
+    copy_of: Story | None = None  # the story a near copy re-publishes with an edit
+    edit: str | None = None  # which edit (a key of edits.NEAR_COPY_EDITS)
     text: StoryText | None = None  # the story's cast and subject, for its title and body
     listing_title: str | None = None  # what listings show, when not the page's title
     no_body_bare: bool = False  # a no_body page without even the share paragraph
@@ -369,13 +391,17 @@ def _sorted_newest_first(stories: Sequence[Story]) -> list[Story]:
 # --- Building the model ----------------------------------------------------------------
 
 
-def build_model(seed: int = 7, *, new_on_top: int = 0, scale: int = 1) -> SiteModel:
-    """The whole site for a seed: ``scale`` multiplies every count above, and
-    ``new_on_top`` adds that many politics stories newer than all the others."""
+def build_model(
+    seed: int = 7, *, new_on_top: int = 0, scale: int = 1, new_copies: int = 0
+) -> SiteModel:
+    """The whole site for a seed: ``scale`` multiplies every count above,
+    ``new_on_top`` adds that many politics stories newer than all the others, and
+    ``new_copies`` that many copies of older stories among them (near copies of each
+    kind in turn, and an exact one), as a second run meets them."""
     if scale < 1:
         raise ValueError("scale must be at least 1")
-    if new_on_top < 0:
-        raise ValueError("new_on_top must not be negative")
+    if new_on_top < 0 or new_copies < 0:
+        raise ValueError("new_on_top and new_copies must not be negative")
     rng = random.Random(seed)
     stories: list[Story] = []
     for listing in LISTINGS:
@@ -402,18 +428,17 @@ def build_model(seed: int = 7, *, new_on_top: int = 0, scale: int = 1) -> SiteMo
     for twin_story in stories:
         if twin_story.twin is not None:
             twin_story.blocks = list(twin_story.twin.blocks)
+    # Near copies come from their own random stream, after everything else is
+    # drawn: adding them leaves every other story as it was.
     _assign_related(rng, stories)
-    listings = _make_listings(rng, stories, scale)
+    listings = _add_near_copies(seed, rng, stories, scale)
     pools = _make_pools(rng, stories, scale)
     for i, story in enumerate(stories):
         story.sidebar_index = i
 
     new = [_new_story(seed, k, prefixes, stories) for k in range(new_on_top)]
-    if new:
-        politics = listings["politics"]
-        for story in new:  # each newer than the last: the newest ends up first
-            href = site_href(story.path, "https")
-            politics.insert(0, Entry(story, href, escape(story.title, quote=False)))
+    new += _new_copies(seed, new_copies, stories, NEW_STORIES_START, len(stories) + len(new))
+    _publish_on_top(listings, new)
     return SiteModel(stories + new, listings, *pools, seed=seed)
 
 
@@ -881,5 +906,517 @@ def _new_story(seed: int, k: int, base_prefixes: set[str], base: list[Story]) ->
     story.blocks = _make_body(story, tg, base)
     older = [s for s in base if s.path_prefix == "/news/politics/" and s.expect == DELIVERED]
     story.related = rng.sample(older, 2)
+    story.sidebar_index = len(base) + k
+    return story
+
+
+# --- Near copies -------------------------------------------------------------------
+
+
+def plain_text(story: Story) -> str:
+    """The story's paragraphs, one a line: what an editor re-publishing it starts from."""
+    return "\n".join(b.text for b in story.blocks if b.text)
+
+
+def _copy_blocks(body: str) -> list[Block]:
+    """A copy's body as the page prints it: a ``<p>`` a line, an empty one for a blank
+    line (the punctuation edit doubles line breaks)."""
+    lines = body.strip("\n").split("\n")
+    return [_plain(line.strip()) if line.strip() else Block("<p></p>") for line in lines]
+
+
+def _copyable(story: Story) -> bool:
+    return (
+        story.is_regular
+        and story.path_prefix in COPY_PREFIXES
+        and not story.variations & NOT_COPIED
+        and any(b.text for b in story.blocks)
+    )
+
+
+def _home(prefix: str) -> str:
+    """The listing a story under ``prefix`` belongs to."""
+    return "cns-wire" if prefix in ("/cns-wire/", "/news/cns-wire/") else "politics"
+
+
+def _bucket(when: datetime) -> int:
+    return (when - DATE_START).days // 10
+
+
+def _fresh_id(rng: random.Random, published: datetime, stories: Sequence[Story]) -> str:
+    """An id for a story added among others: the letters of its ten days, digits just
+    above those of the stories published before it (ids grow with time)."""
+    used = {s.article_id for s in stories}
+    same = [
+        s
+        for s in stories
+        if s.article_id and not s.new and _bucket(s.published) == _bucket(published)
+    ]
+    if same:
+        prefix = same[0].article_id[1:8]
+        earlier = [int(s.article_id[8:]) for s in same if s.published <= published]
+        number = max(earlier) if earlier else min(int(s.article_id[8:]) for s in same) - 50
+    else:
+        letters = {s.article_id[1:8] for s in stories}
+        prefix = "he" + "".join(rng.choices(string.ascii_lowercase, k=5))
+        while prefix in letters:
+            prefix = "he" + "".join(rng.choices(string.ascii_lowercase, k=5))
+        number = rng.randint(100_000, 4_000_000)
+    number += 1
+    while f"i{prefix}{number:07d}" in used:
+        number += 1
+    return f"i{prefix}{number:07d}"
+
+
+def _near_copy_story(
+    rng: random.Random,
+    original: Story,
+    kind: str,
+    made: tuple[str, str],
+    *,
+    prefix: str,
+    listed_in: list[str],
+    published: datetime,
+    article_id: str,
+) -> Story:
+    title, body = made
+    copy = Story(
+        prefix,
+        published,
+        original.topic,
+        listed_in,
+        expect=DUPLICATE,
+        article_id=article_id,
+        title=" ".join(title.split()),
+        copy_of=original,
+        edit=kind,
+    )
+    # Whoever re-posts it: the agency's own copy when it carries the lead.
+    copy.source = ECNS_SOURCE if body.lstrip().startswith("(ECNS)") else original.source
+    copy.editor = rng.choice(EDITORS)
+    copy.editor_style = "editor_two_spaces"
+    copy.variations |= {"near_copy", copy.editor_style}
+    copy.blocks = _copy_blocks(body)
+    return copy
+
+
+class _NearCopier:
+    """Makes near copies of a model's stories (one copy an original at most) and adds
+    them to its story list."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        stories: list[Story],
+        originals_before: datetime | None = NEAR_COPY_ORIGINALS_BEFORE,
+    ) -> None:
+        self.rng = rng
+        self.stories = stories
+        self.originals_before = originals_before
+        # Sentences an editor adds come from other stories of the site.
+        self.donors = donor_bodies(
+            [plain_text(s) for s in stories if s.expect == DELIVERED and s.blocks]
+        )
+        self.copied: set[Story] = set()
+
+    def candidates(self, home: str) -> list[Story]:
+        return [
+            s
+            for s in self.stories
+            if _copyable(s)
+            and s.listed_in == [home]
+            and s not in self.copied
+            and (self.originals_before is None or s.published < self.originals_before)
+        ]
+
+    def copy(self, kind: str, home: str, *, same_listing: bool) -> Story:
+        """A copy with edit ``kind`` of a story listed in ``home``, published after it,
+        in its listing (``same_listing``) or in the listing of the copy's own path."""
+        rng = self.rng
+        pool = self.candidates(home) or self.candidates("politics")
+        for original in rng.sample(pool, len(pool)):
+            made = near_copy(kind, rng, original.title, plain_text(original), self.donors)
+            if made is not None:
+                break
+        else:
+            raise ValueError(f"no story left to copy with the edit {kind!r}")
+        prefixes = COPY_PREFIXES[original.path_prefix]
+        if same_listing:
+            listing = next(x for x in LISTINGS if x.slug == original.listed_in[0])
+            prefixes = tuple(p for p in prefixes if p in listing.stories) or prefixes
+        else:  # often another section, sometimes its own
+            prefixes = (*prefixes, original.path_prefix)
+        prefix = rng.choice(prefixes)
+        low, high = NEAR_COPY_DELAY
+        delay = timedelta(seconds=rng.randint(int(low.total_seconds()), int(high.total_seconds())))
+        published = original.published + delay
+        copy = _near_copy_story(
+            rng,
+            original,
+            kind,
+            made,
+            prefix=prefix,
+            listed_in=list(original.listed_in) if same_listing else [_home(prefix)],
+            published=published,
+            article_id=_fresh_id(rng, published, self.stories),
+        )
+        self.stories.append(copy)
+        self.copied.add(original)
+        return copy
+
+
+def _pairs_on_one_page(listings: dict[str, list[Entry]]) -> bool:
+    """Whether every copy (near or exact) shares a listing page with its original."""
+    for entries in listings.values():
+        page_of = {id(e.story): i // PAGE_SIZE for i, e in enumerate(entries)}
+        for e in entries:
+            first = e.story.copy_of or e.story.twin
+            if (
+                first is not None
+                and page_of.get(id(first), page_of[id(e.story)]) != page_of[id(e.story)]
+            ):
+                return False
+    return True
+
+
+def _add_near_copies(
+    seed: int, rng: random.Random, stories: list[Story], scale: int
+) -> dict[str, list[Entry]]:
+    """Near copies of the generated stories (each edit kind, ``NEAR_COPIES`` a scale,
+    some in Ecns Wire), and the listings holding them.
+
+    Each copy is on its original's listing page, and so is each exact twin (copies
+    push stories down the pages): a crawl fetches a page's stories oldest first,
+    so it meets the original first. Copies that break this are drawn again from
+    another random stream, and the listings from the same random state."""
+    snapshot = rng.getstate()
+    base = list(stories)
+    kinds = list(NEAR_COPY_EDITS) * (NEAR_COPIES * scale)
+    for attempt in range(100):
+        copy_rng = random.Random(f"{seed}:near-copies:{attempt}")
+        copier = _NearCopier(copy_rng, stories)
+        for i, kind in enumerate(kinds):
+            home = "cns-wire" if i % 3 == 2 else "politics"
+            copy = copier.copy(kind, home, same_listing=True)
+            older = [
+                s
+                for s in sorted(base, key=lambda s: s.published)
+                if s.path_prefix == copy.path_prefix
+                and s.expect == DELIVERED
+                and s.kind == "article"
+                and s.published < copy.published
+            ]
+            copy.related = copy_rng.sample(older[-20:], min(2, len(older)))
+        listings = _make_listings(rng, stories, scale)
+        if _pairs_on_one_page(listings):
+            return listings
+        stories[:] = base
+        rng.setstate(snapshot)
+        for s in stories:
+            s.variations.discard("listed_twice")
+    raise RuntimeError("could not keep every copy on its original's listing page")
+
+
+# Copies published on top for a second run: each near edit in turn, then an exact copy.
+NEW_COPY_KINDS = (*NEAR_COPY_EDITS, "exact")
+
+
+def _new_prefix(seed: int, stories: Sequence[Story]) -> str:
+    """The id letters of stories published on top (not those of any older story)."""
+    known = {s.article_id[1:8] for s in stories}
+    prefix_rng = random.Random(f"{seed}:new-prefix")
+    while True:
+        prefix = "he" + "".join(prefix_rng.choices(string.ascii_lowercase, k=5))
+        if prefix not in known:
+            return prefix
+
+
+def _new_copies(
+    seed: int, count: int, stories: Sequence[Story], start: datetime, first_index: int
+) -> list[Story]:
+    """``count`` copies of older stories published on top, among the new stories: a
+    second run meets copies of what the first run delivered. The k-th copy is the
+    same whatever ``count`` (its own random stream, originals taken in turn)."""
+    prefix = _new_prefix(seed, stories)
+    copier = _NearCopier(random.Random(f"{seed}:new-copies"), list(stories), None)
+    out: list[Story] = []
+    for k in range(count):
+        rng = random.Random(f"{seed}:new-copy:{k}")
+        copier.rng = rng
+        kind = NEW_COPY_KINDS[k % len(NEW_COPY_KINDS)]
+        home = "cns-wire" if k % 3 == 2 and copier.candidates("cns-wire") else "politics"
+        copy = copier.copy("retitled" if kind == "exact" else kind, home, same_listing=False)
+        copier.stories.remove(copy)
+        if kind == "exact":  # the same story published again at another id
+            original = copy.copy_of
+            assert original is not None
+            copy.copy_of, copy.edit, copy.twin = None, None, original
+            copy.title, copy.blocks = original.title, list(original.blocks)
+            copy.source = original.source
+            copy.variations = {"duplicate", copy.editor_style or ""}
+        copy.published = start + k * NEW_STORY_GAP + timedelta(minutes=23)
+        copy.article_id = f"i{prefix}{1_000_019 + 37 * k:07d}"
+        copy.new = True
+        copy.sidebar_index = first_index + k
+        out.append(copy)
+    return out
+
+
+def _publish_on_top(listings: dict[str, list[Entry]], new: Sequence[Story]) -> None:
+    """New stories on top of their listings, newest first."""
+    for story in sorted(new, key=lambda s: (s.published, s.article_id)):
+        href = site_href(story.path, "https")
+        listings[story.listed_in[0]].insert(0, Entry(story, href, escape(story.title, quote=False)))
+
+
+# --- A replica built from real texts -------------------------------------------------
+
+# Near copies and exact twins a text, and texts held back for ``new_on_top`` when no
+# reserve is given (a first build must hold back what a second publishes on top).
+TEXT_NEAR_COPY_SHARE = 0.05
+TEXT_TWIN_SHARE = 1 / 200  # two pairs in the real 447-text politics export
+TEXT_CROSS_POSTS = 2  # Ecns Wire stories also listed in politics
+TEXT_RESERVE_SHARE = 0.1
+# The markup variations that make sense around a real text, in stories a hundred:
+# those that add no words to it (bylines, subheadings, captions and body links
+# would put our text into theirs). A headline variation on a character applies only
+# to headlines holding it.
+TEXT_VARIATIONS = {
+    "title_amp": 1.0,
+    "title_apos_entity": 2.0,
+    "title_quot": 1.0,
+    "title_nbsp": 1.0,
+    "title_em": 1.0,
+    "title_spaces": 1.0,
+    "no_h1": 1.0,
+    "empty_h1": 0.5,
+    "title_tag_only": 0.5,
+    "no_time": 2.0,
+    "source_empty": 1.5,
+    "no_editor": 1.5,
+    "leading_empty_p": 2.0,
+    "strong": 2.0,
+    "br": 1.5,
+    "nbsp": 2.0,
+    "photo_no_caption": 1.0,
+    "spam_spider_pool": 1.5,
+    "spam_hidden_div": 1.5,
+    "spam_offsite_links": 1.5,
+    "spam_after_footer": 2.0,
+}
+_TITLE_NEEDS = {"title_amp": "&", "title_apos_entity": "'", "title_quot": '"'}
+
+
+def default_reserve(texts: int) -> int:
+    return int(texts * TEXT_RESERVE_SHARE)
+
+
+def build_text_model(
+    texts: Sequence[RealText],
+    seed: int = 7,
+    *,
+    new_on_top: int = 0,
+    new_copies: int = 0,
+    reserve: int | None = None,
+) -> SiteModel:
+    """The site built around real texts: one story a text (politics, or Ecns Wire for
+    texts from there), dated by their listing dates, with the markup variations that
+    fit a real text, exact twins, cross-posts and near copies made from the texts.
+
+    The last ``reserve`` texts are held back: ``new_on_top`` (at most ``reserve``)
+    publishes the first of them on top of their listings, and ``new_copies`` copies of
+    older stories among them, as the site looks at a second run. Deterministic for
+    the texts and a seed."""
+    reserve = default_reserve(len(texts)) if reserve is None else reserve
+    if not 0 <= reserve < len(texts):
+        raise ValueError(f"reserve must be between 0 and {len(texts) - 1}")
+    if new_on_top < 0 or new_copies < 0:
+        raise ValueError("new_on_top and new_copies must not be negative")
+    if new_on_top > reserve:
+        raise ValueError(
+            f"{new_on_top} new stories need as many texts held back (reserve {reserve})"
+        )
+    rng = random.Random(seed)
+    base, held = texts[: len(texts) - reserve], texts[len(texts) - reserve :]
+    days = sorted(d for d in (t.day for t in base) if d is not None)
+    first_day = datetime.combine(days[0], datetime.min.time()) if days else DATE_START
+    span = (days[-1] - days[0]).days + 1 if days else DATE_DAYS
+    stories: list[Story] = []
+    paragraphs: dict[Story, list[str]] = {}
+    for t in base:
+        day = datetime.combine(t.day, datetime.min.time()) if t.day else None
+        day = day or first_day + timedelta(days=rng.randrange(span))
+        when = day + timedelta(seconds=rng.randint(6 * 3600, 23 * 3600 + 3599))
+        story = Story(t.path_prefix, when, "politics", [_home(t.path_prefix)], title=t.title)
+        stories.append(story)
+        paragraphs[story] = t.paragraphs
+
+    # Exact twins: published again a few minutes later at another id.
+    regular = [s for s in stories if s.listed_in == ["politics"] and s.published.hour < 22]
+    for first in _pick(rng, regular, math.ceil(len(base) * TEXT_TWIN_SHARE)):
+        second = Story(
+            first.path_prefix,
+            first.published + timedelta(minutes=rng.randint(3, 50)),
+            first.topic,
+            list(first.listed_in),
+            expect=DUPLICATE,
+            title=first.title,
+            twin=first,
+        )
+        first.variations.add("duplicate")
+        second.variations.add("duplicate")
+        stories.append(second)
+    wire = [s for s in stories if s.listed_in == ["cns-wire"]]
+    for s in _pick(rng, wire, TEXT_CROSS_POSTS):
+        s.listed_in.append("politics")
+        s.variations.add("cross_posted")
+
+    _assign_ids(rng, stories)
+    _assign_text_variations(rng, stories, paragraphs)
+    leading = 0
+    for s in stories:
+        if s.twin is None:
+            s.blocks = _text_blocks(rng, s, paragraphs[s], leading)
+            leading += "leading_empty_p" in s.variations
+    for s in stories:
+        if s.twin is not None:
+            s.source, s.editor, s.editor_style = s.twin.source, s.twin.editor, s.twin.editor_style
+            s.blocks = list(s.twin.blocks)
+        if s.editor_style:
+            s.variations.add(s.editor_style)
+
+    copier = _NearCopier(random.Random(f"{seed}:near-copies"), stories, originals_before=None)
+    count = max(len(NEAR_COPY_EDITS), round(len(base) * TEXT_NEAR_COPY_SHARE))
+    kinds = list(NEAR_COPY_EDITS)
+    for i in range(count):
+        home = "cns-wire" if i % 4 == 3 and copier.candidates("cns-wire") else "politics"
+        copier.copy(kinds[i % len(kinds)], home, same_listing=False)
+
+    _assign_related(rng, stories)
+    listings = _make_listings(rng, stories, 1)
+    listed = [s for s in stories if s.expect == DELIVERED and s.listed_in]
+    popular, top = (_pick(rng, listed, 10) for _ in range(2))
+    for i, story in enumerate(stories):
+        story.sidebar_index = i
+
+    start = datetime.combine(max(s.published for s in stories).date(), datetime.min.time())
+    start += timedelta(days=1, hours=8, minutes=5)
+    new_prefix = _new_prefix(seed, stories)
+    new = [
+        _new_text_story(seed, k, t, new_prefix, start, stories)
+        for k, t in enumerate(held[:new_on_top])
+    ]
+    new += _new_copies(seed, new_copies, stories, start, len(stories) + len(new))
+    _publish_on_top(listings, new)
+    return SiteModel(stories + new, listings, popular, top, [], [], seed=seed)
+
+
+def _assign_text_variations(
+    rng: random.Random, stories: list[Story], paragraphs: dict[Story, list[str]]
+) -> None:
+    """Markup variations, source and editor of the stories made from texts."""
+    own = [s for s in stories if s.twin is None]
+    regular = [s for s in own if s.is_regular]
+    headline_free = set(regular)
+    for name, per_hundred in TEXT_VARIATIONS.items():
+        count = math.ceil(len(own) * per_hundred / 100)
+        exclusive = name.startswith("title_") or name in ("no_h1", "empty_h1", "no_time")
+        pool = [
+            s
+            for s in regular
+            if (not exclusive or s in headline_free)
+            and _TITLE_NEEDS.get(name, "") in s.title
+            and (name not in ("title_nbsp", "title_em", "title_spaces") or len(s.title.split()) > 2)
+            and not (name == "source_empty" and "no_time" in s.variations)
+            and not (name == "no_time" and "source_empty" in s.variations)
+        ]
+        if name in ("br", "nbsp"):  # a <br> or an nbsp sits between two sentences
+            pool = [s for s in pool if any(len(units(p)) > 1 for p in paragraphs[s])]
+        for s in _pick(rng, pool, count):
+            s.variations.add(name)
+            if exclusive:
+                headline_free.discard(s)
+    for s in own:
+        if paragraphs[s][0].startswith("(ECNS)"):
+            s.variations.add("ecns_lead")
+            s.source = ECNS_SOURCE
+        else:
+            s.source = _weighted(rng, SOURCES)
+        if "source_empty" in s.variations:
+            s.source = ""
+        if "no_editor" not in s.variations:
+            s.editor = rng.choice(EDITORS)
+            s.editor_style = _weighted(rng, EDITOR_STYLE_WEIGHTS)
+
+
+def _image_only(rng: random.Random, story: Story) -> Block:
+    src = _image_src(rng, story, chinanews=rng.random() < 0.35)
+    style = ' style="text-align: center;"' if rng.random() < 0.6 else ""
+    return Block(f'<p{style}><img src="{src}" alt="" /></p>', image=src)
+
+
+def _text_blocks(
+    rng: random.Random, story: Story, paragraphs: list[str], leading: int = 0
+) -> list[Block]:
+    """The body blocks of a real text: its paragraphs, with the story's inline
+    variations, a photo without caption, link spam and leading empty paragraphs."""
+    v = story.variations
+    decorations: dict[int, str] = {}
+    order = rng.sample(range(len(paragraphs)), len(paragraphs))
+    for name in ("strong", "br", "nbsp"):
+        if name not in v:
+            continue
+        for i in order:
+            if i not in decorations and (name == "strong" or len(units(paragraphs[i])) > 1):
+                decorations[i] = name
+                break
+    blocks = [
+        _decorated_paragraph([u[1] for u in units(p)], decorations[i])
+        if i in decorations
+        else _plain(p)
+        for i, p in enumerate(paragraphs)
+    ]
+    if "photo_no_caption" in v:
+        blocks.insert(
+            0 if rng.random() < 0.6 else rng.randint(0, len(blocks)), _image_only(rng, story)
+        )
+    for name, make in (
+        ("spam_hidden_div", lambda: Block(spam.hidden_div(rng))),
+        ("spam_spider_pool", lambda: Block(f"<p>{spam.spider_pool(rng)}</p>")),
+        ("spam_offsite_links", lambda: Block(spam.offsite_paragraph(rng))),
+    ):
+        if name in v:
+            between = rng.randint(1, len(blocks) - 1) if len(blocks) > 1 else 1
+            at = between if name == "spam_hidden_div" else rng.choice((len(blocks), between))
+            blocks.insert(at, make())
+    if "leading_empty_p" in v:
+        blocks[0:0] = _leading_empties(rng, leading)
+    return blocks
+
+
+def _new_text_story(
+    seed: int, k: int, text: RealText, prefix: str, start: datetime, base: list[Story]
+) -> Story:
+    """The k-th held-back text published on top: its own random stream, so the first
+    of ``new_on_top=8`` are those of ``new_on_top=4``."""
+    rng = random.Random(f"{seed}:new:{k}")
+    story = Story(
+        text.path_prefix,
+        start + k * NEW_STORY_GAP,
+        "politics",
+        [_home(text.path_prefix)],
+        article_id=f"i{prefix}{1_000_000 + 37 * k:07d}",
+        title=text.title,
+        new=True,
+    )
+    story.source = (
+        ECNS_SOURCE if text.body.lstrip().startswith("(ECNS)") else _weighted(rng, SOURCES)
+    )
+    story.editor = rng.choice(EDITORS)
+    story.editor_style = _weighted(rng, EDITOR_STYLE_WEIGHTS)
+    story.variations.add(story.editor_style)
+    story.blocks = _text_blocks(rng, story, text.paragraphs)
+    older = [s for s in base if s.path_prefix == story.path_prefix and s.expect == DELIVERED]
+    story.related = rng.sample(older, min(2, len(older)))
     story.sidebar_index = len(base) + k
     return story
