@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import archive, backfill, startup, throughput
+from bench import archive, backfill, stages, startup, throughput
 from bench.__main__ import summary
 from bench.crawls import Variant
 from bench.report import Section
@@ -28,6 +28,12 @@ def test_benchmarks_run_end_to_end(tmp_path: Path) -> None:
     done.append(speed)
     assert "| 1     | ecns" in speed.render()
     assert "| 1     | minimal" in speed.render()
+
+    # The per-stage diagnostic (python -m bench.stages), on the same replica.
+    parts = stages.measure(tmp_path / "t" / "replica-s1", limit=20, overrides={}, detail=True)
+    assert parts["articles"] == 20
+    assert parts["us_per_article"]["DuplicatesPipeline"] > 0
+    assert parts["us_per_article"]["  part: StateStore.claim"] > 0
 
     runs = archive.run(
         tmp_path / "a", sizes=(10,), repeat=1, scale=1, server="twisted", sections=SECTION
