@@ -201,7 +201,7 @@ def compile_schema(schema: Any) -> Check | None:
         if not all(name in _TYPES for name in names):
             return None
         types = [_TYPES[name] for name in names]
-        checks.append(lambda v: any(t(v) for t in types))
+        checks.append(types[0] if len(types) == 1 else lambda v: any(t(v) for t in types))
     if "pattern" in schema:
         search = re.compile(schema["pattern"]).search  # jsonschema searches too
         checks.append(lambda v: not isinstance(v, str) or search(v) is not None)
@@ -227,12 +227,7 @@ def compile_schema(schema: Any) -> Check | None:
             return None
         properties[name] = compiled
     if properties:
-        checks.append(
-            lambda v: (
-                not isinstance(v, dict)
-                or all(check(v[k]) for k, check in properties.items() if k in v)
-            )
-        )
+        checks.append(_properties_check(tuple(properties.items())))
     extra = schema.get("additionalProperties", True)
     if extra is False:
         allowed = frozenset(schema.get("properties", {}))
@@ -244,7 +239,30 @@ def compile_schema(schema: Any) -> Check | None:
         if each is None:
             return None
         checks.append(lambda v: not isinstance(v, list) or all(each(x) for x in v))
-    return lambda v: all(check(v) for check in checks)
+    return checks[0] if len(checks) == 1 else _all_of(tuple(checks))
+
+
+# Loops rather than all() over generators: the check runs for every field of every
+# item, and a generator per call costs more than the comparisons it makes.
+def _all_of(checks: tuple[Check, ...]) -> Check:
+    def check(value: Any) -> bool:
+        for each in checks:  # noqa: SIM110 (see above)
+            if not each(value):
+                return False
+        return True
+
+    return check
+
+
+def _properties_check(properties: tuple[tuple[str, Check], ...]) -> Check:
+    def check(value: Any) -> bool:
+        if isinstance(value, dict):
+            for name, each in properties:
+                if name in value and not each(value[name]):
+                    return False
+        return True
+
+    return check
 
 
 def _is_number(value: Any) -> bool:
