@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format fixtures spam-eval faults bench clean
+.PHONY: install demo test lint format fixtures spam-eval faults dedup-check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ spam-eval: $(STAMP)
 ## Every fault the replica can inject, and what the crawler made of it (a table).
 faults: $(STAMP)
 	$(BIN)/python -m newscrawl.replica.faults --jobs 2
+
+## Duplicates end to end: a replica with exact and near copies, crawled twice; copies emitted
+## and stories lost (TEXTS=file.jsonl builds it from real texts; exit 1 if a target is missed).
+dedup-check: $(STAMP)
+	$(BIN)/python -m newscrawl.replica dedup-check $(if $(TEXTS),--texts $(TEXTS))
 
 ## Cost per page, per scheduled run, memory: ecns against a minimal spider, one run (< 10 min).
 bench: $(STAMP)

@@ -4,8 +4,10 @@ Why these tests: the crawler's own tests trust the replica to hold every quirk o
 the real site (ECNS-SITE.md) and its ``truth.jsonl`` to say exactly what a correct
 crawl delivers. These pin both: each variation occurs, counted from the generated
 pages themselves; the truth agrees with the pages; the site is deterministic;
-``new_on_top`` shifts only the politics listing; and the server speaks real HTTP
-(404s, content types, keep-alive) on 127.0.0.1.
+``new_on_top`` shifts only the politics listing; near copies differ from their
+originals by their edit alone; a replica built from a file of texts makes one story
+of each; and the server speaks real HTTP (404s, content types, keep-alive) on
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import collections
 import http.client
 import json
+import random
 import re
 import subprocess
 import sys
@@ -21,6 +24,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,18 +32,27 @@ from urllib.parse import urlsplit
 import pytest
 from parsel import Selector
 
-from newscrawl.replica import ReplicaServer, build_site
+from newscrawl.replica import ReplicaServer, build_site, edits
 from newscrawl.replica import text as replica_text
 from newscrawl.replica.model import (
     EDITOR_STYLE_MIN,
     EDITOR_STYLES,
     LISTINGS,
     MISSING_LISTINGS,
+    NEAR_COPIES,
     PAGE_SIZE,
     VARIATION_COUNTS,
+    build_model,
+    default_reserve,
+    plain_text,
 )
+from newscrawl.replica.realtexts import RealText, load_texts
 
 REFERENCE = Path("/work/shared/reference/ecns")
+# The real export, beside the project (never copied into it).
+REAL_TEXTS = (
+    Path(__file__).resolve().parents[2] / "shared/reference/ecns/politics-2024-articles.jsonl"
+)
 ARTICLE_PATH_RE = re.compile(r"^/(?:[a-z-]+/)+\d{4}-\d{2}-\d{2}/detail-i[a-z]{7}\d{7}\.shtml$")
 LISTING_DATE_RE = re.compile(
     r"^(?:Jan|Feb|Mar|Apr|May|June|July|Aug|Sept|Oct|Nov|Dec) [1-9]\d?, \d{4}$"
@@ -597,30 +610,43 @@ def test_truth_paths_ids_and_sections_follow_the_site(truth: list[dict]) -> None
     assert len({r["article_id"] for r in truth}) == len(truth)
 
 
-def test_truth_agrees_with_what_the_pages_print(truth: list[dict], articles: dict) -> None:
-    checked = 0
+def truth_page_mismatches(truth: list[dict], articles: dict[str, ArticlePage]) -> list[str]:
+    """Where a delivered (or duplicate) story's truth and its page disagree; [] when
+    they agree everywhere."""
+    bad: list[str] = []
     for r in truth:
         if r["expect"] not in ("delivered", "duplicate"):
             continue
-        page = articles[r["path"]]
+        page, path = articles[r["path"]], r["path"]
         title = page.h1_text or _space(page.twitter_title or "") or _space(page.title_tag)
-        assert title == r["title"], r["path"]
+        if title != r["title"]:
+            bad.append(f"{path}: title")
         if "no_time" in r["variations"]:
-            assert r["published_raw"] == r["listing_date"]
-            assert r["published"].endswith("T00:00:00+08:00")
-            assert page.spans[0] == (r["source"] or "")
+            dated = r["published_raw"] == r["listing_date"]
+            dated = dated and r["published"].endswith("T00:00:00+08:00")
+            source = page.spans[0]
         else:
-            assert page.spans[0] == r["published_raw"] == page.publish_comment
-            assert r["published"] == r["published_raw"].replace(" ", "T") + "+08:00"
-            assert page.spans[1] == (r["source"] or "")
+            dated = page.spans[0] == r["published_raw"] == page.publish_comment
+            dated = dated and r["published"] == r["published_raw"].replace(" ", "T") + "+08:00"
+            source = page.spans[1]
+        if not dated:
+            bad.append(f"{path}: published")
+        if source != (r["source"] or ""):
+            bad.append(f"{path}: source")
         editor = next((s for s in page.spans if "Editor" in s), None)
-        assert (editor is None) == (r["editor"] is None)
-        if editor:
-            assert re.sub(r"^(?:Web )?Editor\s*[:：]\s*", "", editor) == r["editor"]
-        assert page.body == r["body"].split("\n\n"), r["path"]
-        assert page.images == r["images"], r["path"]
-        checked += 1
-    assert checked > 240
+        name = re.sub(r"^(?:Web )?Editor\s*[:：]\s*", "", editor) if editor else None
+        if name != r["editor"]:
+            bad.append(f"{path}: editor")
+        if page.body != r["body"].split("\n\n"):
+            bad.append(f"{path}: body")
+        if page.images != r["images"]:
+            bad.append(f"{path}: images")
+    return bad
+
+
+def test_truth_agrees_with_what_the_pages_print(truth: list[dict], articles: dict) -> None:
+    assert truth_page_mismatches(truth, articles) == []
+    assert sum(1 for r in truth if r["expect"] in ("delivered", "duplicate")) > 240
 
 
 def test_pages_without_a_time_are_dated_by_their_listing(truth: list[dict]) -> None:
@@ -796,3 +822,233 @@ def test_command_line_builds_and_serves(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "news" / "politics" / "index.shtml").exists()
     with ReplicaServer(tmp_path / "site") as running:  # the site folder itself works too
         assert fetch(running.base_url + "/news/politics/index.shtml")[0] == 200
+
+
+# --- Near copies ---------------------------------------------------------------------------
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def _without_lead(body: str) -> str:
+    return re.sub(r"^\s*\(ECNS\)\s*[-—]+\s*", "", body)
+
+
+def check_edit(first: dict, copy: dict) -> None:
+    """The copy differs from its original by its edit, and by nothing else."""
+    kind = copy["edit"]
+    sentences = collections.Counter(s for _, s in edits.units(first["body"]))
+    copied = collections.Counter(s for _, s in edits.units(copy["body"]))
+    if kind == "retitled":
+        assert copy["body"] == first["body"] and copy["title"] != first["title"]
+        return
+    assert copy["title"] == first["title"], kind
+    if kind == "lead_added":
+        assert copy["body"] != first["body"]
+        assert _without_lead(copy["body"]) == _without_lead(first["body"])
+    elif kind == "punctuation":
+        assert copy["body"] != first["body"] and _letters(copy["body"]) == _letters(first["body"])
+    elif kind.endswith("added"):
+        n = 2 if kind.startswith("two") else 1
+        assert sentences - copied == collections.Counter()
+        assert sum((copied - sentences).values()) == n, copy["path"]
+    else:
+        n = 2 if kind.startswith("two") else 1
+        assert copied - sentences == collections.Counter()
+        assert sum((sentences - copied).values()) == n, copy["path"]
+
+
+def test_edit_functions_make_the_kinds_of_copy_ecns_makes() -> None:
+    body = "\n".join(
+        [
+            'China and Peru signed 22 deals on Thursday, the U.S. envoy said. "Good," he said.',
+            "Trade reached 1,200 billion yuan. It grew 9 percent.",
+            "The talks ended on Friday.",
+        ]
+    )
+    rng = random.Random(1)
+    assert edits.ecns_lead(rng, body).startswith("(ECNS)")
+    assert edits.ecns_lead(rng, "(ECNS) -- " + body) == body
+    assert len(edits.units(edits.cut_sentences(rng, body, 2) or "")) == len(edits.units(body)) - 2
+    assert edits.cut_sentences(rng, "One sentence.", 1) is None
+    added = edits.add_sentences(rng, body, ["A donor sentence here."], 2)
+    assert added.count("A donor sentence here.") == 2
+    respelled = edits.punctuation(rng, body)
+    assert respelled != body and _letters(respelled) == _letters(body)
+    assert edits.retitle(rng, "Beijing, Berlin vow to bolster cooperation") != (
+        "Beijing, Berlin vow to bolster cooperation"
+    )
+    # A story too short for the edit is not copied so; a copy keeps the title unless
+    # it is retitled.
+    assert edits.near_copy("sentence_cut", rng, "T", "One. Two.", []) is None
+    made = edits.near_copy("lead_added", rng, "T", body, [])
+    assert made is not None and made[0] == "T"
+
+
+def test_near_copies_of_every_kind_republish_a_story_on_its_listing_page(
+    root: Path, truth: list[dict], by_path: dict
+) -> None:
+    copies = [r for r in truth if r.get("edit")]
+    kinds = collections.Counter(r["edit"] for r in copies)
+    assert kinds == {kind: NEAR_COPIES for kind in edits.NEAR_COPY_EDITS}
+    pages = {
+        slug: [{i.path for i in page} for page in listing_pages(root, slug)]
+        for slug in ("politics", "cns-wire")
+    }
+    for copy in copies:
+        first = by_path[copy["copy_of"]]
+        assert copy["expect"] == "duplicate" and copy["duplicate_of"] == first["path"]
+        assert first["expect"] == "delivered" and first["article_id"] != copy["article_id"]
+        # At another path (another section's), the same day or the next.
+        assert copy["path"].split("/20")[0] != first["path"].split("/20")[0]
+        delay = datetime.fromisoformat(copy["published"]) - datetime.fromisoformat(
+            first["published"]
+        )
+        assert timedelta(0) < delay <= timedelta(hours=30), copy["path"]
+        # In its original's listing, on the same page: a crawl meets the original first.
+        (slug,) = first["listed_in"]
+        assert copy["listed_in"] == [slug]
+        assert any({copy["path"], first["path"]} <= page for page in pages[slug])
+        check_edit(first, copy)
+    assert {r["listed_in"][0] for r in copies} == {"politics", "cns-wire"}
+
+
+def test_every_exact_twin_shares_a_listing_page_with_its_first_copy(
+    root: Path, truth: list[dict]
+) -> None:
+    pages = [{i.path for i in page} for page in listing_pages(root, "politics")]
+    twins = [r for r in truth if r.get("duplicate_of") and "edit" not in r]
+    assert twins
+    for twin in twins:
+        assert any({twin["path"], twin["duplicate_of"]} <= page for page in pages)
+
+
+def test_new_copies_republish_older_stories_on_top(truth: list[dict], tmp_path: Path) -> None:
+    build_site(tmp_path, new_on_top=4, new_copies=8)
+    with (tmp_path / "truth.jsonl").open(encoding="utf-8") as f:
+        after = {r["path"]: r for r in map(json.loads, f)}
+    before = {r["path"]: r for r in truth}
+    assert {p: after[p] for p in before} == before
+    added = [r for p, r in after.items() if p not in before]
+    copies = [r for r in added if r.get("duplicate_of")]
+    assert len(added) == 12 and len(copies) == 8
+    assert {r.get("edit") for r in copies} == {*edits.NEAR_COPY_EDITS, None}
+    newest_before = max(r["published"] for r in truth if r.get("published"))
+    for copy in copies:
+        first = before[copy["duplicate_of"]]
+        assert first["expect"] == "delivered" and copy["published"] > newest_before
+        if "edit" in copy:
+            check_edit(first, copy)
+        else:  # the exact one: the same story at another id
+            assert (copy["title"], copy["body"]) == (first["title"], first["body"])
+        (slug,) = copy["listed_in"]
+        assert copy["path"] in {i.path for i in listing_pages(tmp_path, slug)[0]}
+
+
+# --- A replica built from texts ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def texts_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A file of texts in the format of the real export, written from another seed's
+    stories (our own text: the real export is not on every machine)."""
+    model = build_model(3)
+    rows = [
+        {
+            "title": s.title,
+            "listing_date": s.listing_date,
+            "url": "https://www.ecns.cn" + s.path,
+            "body": plain_text(s),
+        }
+        for s in model.stories
+        if s.is_regular and s.listed_in[0] in ("politics", "cns-wire") and plain_text(s)
+    ]
+    path = tmp_path_factory.mktemp("texts") / "texts.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def read_truth(root: Path) -> list[dict]:
+    with (root / "truth.jsonl").open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def check_text_replica(root: Path, texts: list[RealText], reserve: int) -> list[dict]:
+    """One story a text (but the held-back ones), dated and placed by it, with near
+    copies of every kind and exact twins; the truth agrees with the pages."""
+    truth = read_truth(root)
+    base = texts[: len(texts) - reserve]
+    own = [r for r in truth if not r.get("duplicate_of")]
+    assert len(own) == len(base)
+    assert collections.Counter(r["body"] for r in own) == collections.Counter(
+        edits.collapse(t.body) for t in base
+    )
+    by_body = {edits.collapse(t.body): t for t in base}
+    for r in own:
+        text = by_body[r["body"]]
+        assert r["title"] == text.title
+        assert r["published"][:10] == str(text.day)
+        assert r["path"].startswith(text.path_prefix)
+        assert r["listed_in"][0] == ("cns-wire" if "cns-wire" in text.path_prefix else "politics")
+    by_path = {r["path"]: r for r in truth}
+    copies = [r for r in truth if r.get("edit")]
+    assert {r["edit"] for r in copies} == set(edits.NEAR_COPY_EDITS)
+    for copy in copies:
+        check_edit(by_path[copy["copy_of"]], copy)
+    twins = [r for r in truth if r.get("duplicate_of") and "edit" not in r]
+    assert twins and all(by_path[r["duplicate_of"]]["body"] == r["body"] for r in twins)
+    pages = {
+        r["path"]: read_article(read(root, r["path"]))
+        for r in truth
+        if r["expect"] in ("delivered", "duplicate")
+    }
+    assert truth_page_mismatches(truth, pages) == []
+    return truth
+
+
+def test_a_replica_from_texts_makes_a_story_of_each_text(texts_file: Path, tmp_path: Path) -> None:
+    texts = load_texts(texts_file)
+    build_site(tmp_path, texts=texts_file, reserve=10)
+    truth = check_text_replica(tmp_path, texts, reserve=10)
+    variations = collections.Counter(v for r in truth for v in r["variations"])
+    for name in ("no_time", "title_em", "strong", "br", "nbsp", "spam_hidden_div", "duplicate"):
+        assert variations[name] >= 1, name
+    assert "cross_posted" in variations
+
+
+def test_new_stories_from_texts_are_the_held_back_texts(texts_file: Path, tmp_path: Path) -> None:
+    texts = load_texts(texts_file)
+    build_site(tmp_path / "one", texts=texts_file, reserve=10)
+    build_site(tmp_path / "two", texts=texts_file, reserve=10, new_on_top=6, new_copies=8)
+    before = {r["path"]: r for r in read_truth(tmp_path / "one")}
+    after = {r["path"]: r for r in read_truth(tmp_path / "two")}
+    assert {p: after[p] for p in before} == before
+    added = [r for p, r in after.items() if p not in before]
+    new = [r for r in added if not r.get("duplicate_of")]
+    assert sorted(r["body"] for r in new) == sorted(edits.collapse(t.body) for t in texts[-10:-4])
+    assert len(added) - len(new) == 8
+    assert min(r["published"] for r in added) > max(r["published"] for r in before.values())
+    with pytest.raises(ValueError, match="held back"):
+        build_site(tmp_path / "three", texts=texts_file, reserve=5, new_on_top=6)
+
+
+@pytest.mark.skipif(not REAL_TEXTS.exists(), reason=f"no real texts at {REAL_TEXTS}")
+def test_a_replica_from_the_real_texts(tmp_path: Path) -> None:
+    texts = load_texts(REAL_TEXTS)
+    assert len(texts) == 447
+    build_site(tmp_path, texts=REAL_TEXTS)
+    truth = check_text_replica(tmp_path, texts, reserve=default_reserve(len(texts)))
+    assert sum(1 for r in truth if r.get("edit")) >= 20
+
+
+def test_command_line_builds_from_texts(texts_file: Path, tmp_path: Path) -> None:
+    from newscrawl.replica.__main__ import main
+
+    args = ["build", str(tmp_path), "--texts", str(texts_file), "--reserve", "6"]
+    assert main([*args, "--new", "3", "--new-copies", "2"]) == 0
+    assert len(read_truth(tmp_path)) > 100
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "no body"}\n', encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["build", str(tmp_path / "x"), "--texts", str(bad)])
