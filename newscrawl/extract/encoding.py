@@ -10,11 +10,17 @@ characters stay and validation drops the item with its reason.
 
 from __future__ import annotations
 
+import re
+
 from scrapy.http import TextResponse
 
 from newscrawl.extract.body import BODY_END_MARK, BODY_START_MARK
 
 FALLBACK_ENCODING = "gb18030"
+# ``</html>`` or ``</body>`` in any case, looked for in the page's last 4096
+# characters. ASCII case only, as ``str.lower()`` found it before (no other character
+# lowers to these letters), without lowering 4 KB of text per page (~12 µs).
+_DOCUMENT_END_RE = re.compile(r"</(?:[hH][tT][mM][lL]|[bB][oO][dD][yY])>")
 
 
 def redecode(response: TextResponse) -> TextResponse:
@@ -39,8 +45,7 @@ def is_truncated(response: TextResponse) -> bool:
     text = response.text
     if BODY_START_MARK in text and BODY_END_MARK not in text:
         return True
-    tail = text[-4096:].lower()
-    return "</html>" not in tail and "</body>" not in tail
+    return _DOCUMENT_END_RE.search(text, max(0, len(text) - 4096)) is None
 
 
 def is_misdecoded(response: TextResponse) -> bool:
