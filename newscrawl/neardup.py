@@ -747,8 +747,9 @@ class NearDuplicateIndex:
         or added by run ``run_id``: the closest, if several (the first of equally
         close ones; the first found sharing ``CLOSE_ENOUGH`` of the words; those
         sharing the body's ``FIRST_PROBES`` least keys before the others, which
-        are not read once one of the first is near: distinct known stories are
-        not near one another, so a copy is near one of them).
+        are not read once one of the first is near, or when no story has any of
+        the first: distinct known stories are not near one another, and a copy
+        keeps nearly all of its story's least keys).
         ``exclude_url`` (the item's own URL) never matches: a story re-fetched
         after a crash must not copy itself."""
         return self.find_fingerprint(Fingerprint(body), run_id, exclude_url=exclude_url)
@@ -785,7 +786,7 @@ class NearDuplicateIndex:
             }
             probed += sum(shares[first:last])
             if not part:
-                continue
+                break  # none of the least keys is known: not a copy (see below)
             mine.update(part)
             rows += self._postings(list(part), run_id)
             stories = [s for s in self._ranked(rows, mine, probed, exclude) if s not in verified]
