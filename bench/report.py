@@ -67,9 +67,13 @@ def commit_of(folder: Path) -> str:
 
 def machine_line(project: Path | None = None) -> str:
     where = f"; crawler: {project} ({commit_of(project)})" if project is not None else ""
+    # The load says whether the machine was quiet: another process on 2 cores moves
+    # every number (the ratios less than the absolute ones).
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
         f"machine: {os.cpu_count()} cores (nproc), {cpu_model()}, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
+        f"load average (1, 5, 15 min): {load}; "
         f"date: {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}{where}"
     )
 
