@@ -14,21 +14,21 @@ to a short story, so the module works in two steps.
    body, found in an indexed SQLite table (``neardup_keys``), so a lookup is one
    indexed query whatever the number of known stories. A key sentence is hashed
    over its letters and digits alone, so case, punctuation, whitespace and the lead
-   do not change it; it ends only where a sentence surely ends (a line end, or a
-   period not after a single letter, so "U.S." respelled "US" moves no key
-   boundary). The edits that make a copy are whole
-   sentences added or cut, so a copy keeps most of its story's key sentences,
-   while distinct stories share a few at most. A story indexes the
-   ``KEYS_PER_STORY`` key sentences with the least hash (all of a short story's):
-   a bottom-k sample, the same sentences in every copy that kept them, and a
-   lookup probes its ``PROBE_KEYS`` least, so a copy finds its story unless
-   every sampled sentence was edited. (Earlier versions indexed MinHash-LSH bands
-   over word 5-shingles as well: as exact on recall here, and three times the
-   work per lookup in numpy calls; SimHash was rejected before that, as two
-   sentences added flip as many bits as separate distinct stories.) A key held by
-   ``KEY_MAX_STORIES`` stories is boilerplate and ignored. At a million stories
-   each key probe is a disk read, so a fixed 16 MiB bit filter (``KeyFilter``)
-   over the delivered keys skips the probes of keys no story has.
+   do not change it; it ends at a line end or at a period not after a single
+   letter, so "U.S." respelled "US" moves no key boundary. The edits that make a
+   copy are whole sentences added or cut, so a copy keeps most of its story's key
+   sentences, while distinct stories share a few at most. A story indexes the
+   ``KEYS_PER_STORY`` key sentences with the least keys (all of a short story's):
+   a bottom-k sample, the same sentences in every copy that kept them; a lookup
+   probes its ``PROBE_KEYS`` least, the ``FIRST_PROBES`` least first. A key held
+   by ``KEY_MAX_STORIES`` stories is boilerplate and ignored. At a million
+   stories each key probe is a disk read, so a fixed 16 MiB bit filter
+   (``KeyFilter``) over the delivered keys skips the probes of keys no story has.
+   Earlier versions also indexed MinHash-LSH bands over word 5-shingles; with
+   the sentences sampled, recall and false merges measured the same without
+   them (``bench/neardup_bench.py``), and they were about half the numpy calls of a
+   lookup. SimHash was rejected before that: two sentences added to a story flip
+   as many of its bits as separate the closest distinct stories.
 2. **Verification** (precision): the two stories compared sentence by sentence,
    from a stored list of sentence hashes (14 bytes a sentence). The edits that
    make a copy are whole-sentence edits, while distinct stories on one topic differ
@@ -37,9 +37,9 @@ to a short story, so the module works in two steps.
    when the shared sentences hold ``MIN_SHARED_WHEN_REPLACED`` of the words. Of
    several such stories the closest is named. A candidate whose shared key
    sentences hold less than ``MIN_KEY_SHARE`` of the letters of either side's
-   sampled sentences is not fetched: a copy shares nearly all of one side's (all
-   of the known story's when sentences were added, all of its own when cut), a
-   distinct story sharing one boilerplate sentence a few percent.
+   sampled sentences is not even read: a copy shares nearly all of one side's
+   (the known story's when sentences were added, its own when cut; 0.68 at the
+   least in the benchmarks), a distinct story sharing a template sentence ~0.1.
 
 Normalization makes case, punctuation, whitespace, non-ASCII punctuation (and
 non-ASCII letters: the site is English) and the ``(ECNS) -- `` lead irrelevant. A
@@ -76,14 +76,18 @@ import numpy as np
 
 # --- thresholds and sizes --------------------------------------------------------
 
-# Key sentences a story indexes: those with the least hash. A copy with sentences
-# cut keeps most of them; 12 of a 30-sentence story leave a copy that lost two
-# sentences at least 10 to be found by.
+# Key sentences a story indexes: those with the least keys (a bottom-k sample,
+# ~9 a real story on average). A copy with sentences cut keeps most of them: 12
+# of a 30-sentence story leave a copy that lost two at least 10 to be found by.
 KEYS_PER_STORY = 12
-# A lookup probes its least keys in two rounds: these first, the others only if no
-# close copy was found. A copy's least keys are nearly all its story's.
+# A lookup probes its least keys in two rounds: these first; the others only if
+# none of these found a near copy, and not at all if no story has any of these.
+# A copy's least keys are nearly all its story's least (it added or changed a few
+# sentences), so most copies are settled, and most new stories dismissed, by the
+# first round: each key a story has costs a B-tree read (~3 µs at a million
+# stories). Recall measured the same with 4 as with all at once.
 FIRST_PROBES = 4
-# Key sentences a lookup probes, the least hashes first: a known story's sampled
+# Key sentences a lookup probes, the least first: a known story's sampled
 # sentences that the copy kept are among the copy's least unless more sentences
 # than this minus ``KEYS_PER_STORY`` were added below them.
 PROBE_KEYS = 24
@@ -95,13 +99,14 @@ PROBE_KEYS = 24
 KEY_MAX_STORIES = 4
 # A candidate is verified only if the key sentences it shares with the body hold
 # this share of the letters of its sampled key sentences, or of the body's probed
-# ones (see the module docstring). Near copies reach 0.7 to 1 on one side; a
-# template sentence shared by distinct stories of the replica ~0.1.
+# ones, boilerplate aside (see the module docstring). Near copies of the
+# benchmarks reach 0.68 to 1 on one side; a template sentence shared by distinct
+# stories of the replica ~0.1.
 MIN_KEY_SHARE = 0.5
 # Bits of the filter that spares lookups a disk read for keys no delivered story
 # has: 2**27 bits (16 MiB) whatever the number of stories. With a million stories
-# (~10 million keys) 7% of the bits are set, so ~2 of a lookup's up to 24 keys
-# are read from disk instead of all of them. More stories only make the filter
+# (~10 million keys) 7% of the bits are set, so a new story's keys are read from
+# disk ~0.6 times a lookup instead of 13. More stories only make the filter
 # let more keys through, never miss one.
 FILTER_BITS_LOG2 = 27
 # A body shorter than this (in words) carries too little text to tell one story
@@ -236,9 +241,9 @@ class Sentences:
     """A story as the verification sees it, sentence by sentence, in order: the
     hash of each sentence's letters and digits, their number, and its words."""
 
-    hashes: tuple[int, ...]  # signed 64-bit
-    lengths: tuple[int, ...]  # letters and digits
-    sizes: tuple[int, ...]  # words
+    hashes: Sequence[int]  # signed 64-bit
+    lengths: Sequence[int]  # letters and digits
+    sizes: Sequence[int]  # words
 
     def to_blob(self) -> bytes:
         return (
@@ -257,14 +262,15 @@ class Sentences:
         if sys.byteorder != "little":  # stored little-endian
             for part in (hashes, lengths, sizes):
                 part.byteswap()
-        return cls(tuple(hashes), tuple(lengths), tuple(sizes))
+        return cls(hashes, lengths, sizes)  # arrays: read-only use, no tuple copies
 
 
 class Fingerprint:
-    """What the index needs of one body. The words and letters are found and
-    hashed and the sentence ends found at once (~15 numpy calls); key sentences
-    and the sentences for verification only when asked for, so a body that is
-    too short, or whose keys no story has, costs no more."""
+    """What the index needs of one body. The words, letters and sentence ends are
+    found and the letters hashed at once (~30 numpy calls, ~20 µs for 2,800
+    bytes; each call costs ~0.5 µs whatever its few thousand bytes); the key
+    sentences and the sentences for verification only when asked for, so a body
+    that is too short, or whose keys no story has, costs no more."""
 
     def __init__(self, body: str) -> None:
         data = self.data = normalize(body)
@@ -419,9 +425,6 @@ class Resemblance:
 
 def _unmatched(side: Sentences, other: Sentences) -> list[int]:
     """Positions of ``side`` whose sentence ``other`` lacks (as multisets)."""
-    theirs = set(other.hashes)
-    if len(theirs) == len(other.hashes) and len(set(side.hashes)) == len(side.hashes):
-        return [i for i, h in enumerate(side.hashes) if h not in theirs]
     pool = Counter(other.hashes)
     left: list[int] = []
     for i, h in enumerate(side.hashes):
@@ -482,8 +485,13 @@ def resemblance(new: Sentences, known: Sentences) -> Resemblance:
     """Compare a story with a known one as multisets of sentences, weighted by
     words. Runs of unmatched sentences whose letters are the same on both sides
     (a boundary moved by punctuation) count as shared."""
-    only_new = _unmatched(new, known)
-    only_known = _unmatched(known, new)
+    new_set, known_set = set(new.hashes), set(known.hashes)
+    if len(new_set) == len(new.hashes) and len(known_set) == len(known.hashes):
+        only_new = [i for i, h in enumerate(new.hashes) if h not in known_set]
+        only_known = [i for i, h in enumerate(known.hashes) if h not in new_set]
+    else:  # a sentence said twice: as multisets
+        only_new = _unmatched(new, known)
+        only_known = _unmatched(known, new)
     shared = len(new.hashes) - len(only_new)
     if only_new and only_known:
         for a, a_left, b, b_left, swap in (
@@ -496,9 +504,9 @@ def resemblance(new: Sentences, known: Sentences) -> Resemblance:
                 used_new, used_known = (used_other, used) if swap else (used, used_other)
                 only_new = [i for i in only_new if i not in used_new]
                 only_known = [i for i in only_known if i not in used_known]
-    unmatched_new = set(only_new)
-    shared_words = sum(n for i, n in enumerate(new.sizes) if i not in unmatched_new)
-    longer = max(sum(new.sizes), sum(known.sizes)) or 1
+    new_words = sum(new.sizes)
+    shared_words = new_words - sum(new.sizes[i] for i in only_new)
+    longer = max(new_words, sum(known.sizes)) or 1
     return Resemblance(
         shared=shared,
         added=len(only_new),
@@ -868,31 +876,31 @@ class NearDuplicateIndex:
         # WAL commit of its own.
         with _savepoint(self.db, "neardup_add"):
             # Keys that are boilerplate already (held by KEY_MAX_STORIES other
-            # stories) are not stored: the shares are of the keys the story holds.
-            full = {
-                key
+            # stories) are not stored, and the shares are of the keys the story
+            # holds; keys it holds already (an earlier version) keep their row.
+            known = {
+                key: (n, mine)
                 for key, n, mine in self.db.execute(
                     "SELECT key, count(*), max(story = ?) FROM neardup_keys"
                     f" WHERE key IN ({_marks(len(signed))}) GROUP BY key",
                     [story, *signed],
                 )
-                if n >= KEY_MAX_STORIES and not mine
             }
-            held = [(k, n) for k, n in zip(signed, letters, strict=True) if k not in full]
-            total = sum(n for _, n in held) or 1
+            held = [
+                (k, n, k in known and known[k][1])
+                for k, n in zip(signed, letters, strict=True)
+                if k not in known or known[k][0] < KEY_MAX_STORIES or known[k][1]
+            ]
+            total = sum(n for _, n, _ in held) or 1
             self.db.execute(
                 "INSERT INTO neardup_docs (url, story, run_id, delivered, text_hash, sentences)"
                 " VALUES (?, ?, ?, 0, ?, ?)",
                 (url, story, run_id, fp.text_hash, fp.sentences.to_blob()),
             )
-            # A key stops taking stories once it holds the cap (boilerplate); a
-            # story's key is stored once, whatever its versions (the first keeps
-            # its share).
             self.db.executemany(
                 "INSERT OR IGNORE INTO neardup_keys (key, story, share, pending_run)"
-                " SELECT ?1, ?2, ?3, ?4 WHERE (SELECT count(*) FROM (SELECT 1 FROM"
-                f" neardup_keys WHERE key = ?1 LIMIT {KEY_MAX_STORIES})) < {KEY_MAX_STORIES}",
-                [(key, story, n * 1000 // total, run_id) for key, n in held],
+                " VALUES (?, ?, ?, ?)",
+                [(k, story, n * 1000 // total, run_id) for k, n, mine in held if not mine],
             )
         run_keys = self._run_filter(run_id)
         if run_keys is None:
