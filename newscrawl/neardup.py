@@ -916,9 +916,11 @@ class NearDuplicateIndex:
         many fingerprints were promoted."""
         # Correlated EXISTS: one primary-key probe per story of the run, where
         # ``url IN (SELECT url FROM stories …)`` read every delivered URL (O(archive)).
+        # Delivered by this run: a correction added and then not written must not
+        # be promoted because an earlier run delivered the story.
         delivered = (
             " AND EXISTS (SELECT 1 FROM stories WHERE stories.url = neardup_docs.url"
-            " AND stories.outcome = 'delivered')"
+            " AND stories.outcome = 'delivered' AND stories.run_id = neardup_docs.run_id)"
             if self._has_stories
             else ""
         )

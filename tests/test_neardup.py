@@ -369,3 +369,23 @@ def test_versions_of_one_story_do_not_make_its_keys_boilerplate(tmp_path: Path) 
     # The latest version is the one revisits compare with.
     assert ix.unchanged("u0", versions[-1])
     assert not ix.unchanged("u0", versions[0])
+
+
+def test_a_correction_the_run_did_not_deliver_is_not_promoted(tmp_path: Path) -> None:
+    first = StateStore(tmp_path, "r1")
+    first.start_run()
+    first.claim("u0", None, "h0")
+    first.near.add("u0", BODY, "r1")
+    first.mark_written("u0")
+    first.mark_delivered()
+    first.db.close()
+    # The next run fetches a correction but its file never gets the item.
+    second = StateStore(tmp_path, "r2")
+    second.start_run()
+    corrected = BODY.replace("12 agreements", "14 agreements")
+    second.claim("u0", None, "h1", version=2)
+    second.near.add("u0", corrected, "r2")
+    second.mark_delivered()
+    assert second.near.count() == 1
+    assert second.near.count(delivered=False) == 0
+    assert second.near.unchanged("u0", BODY)
