@@ -430,11 +430,13 @@ def compare(stories: list[tuple[str, str]], real: list[tuple[str, str]], seed: i
         f"{pairs[0][0]:.2f}-{pairs[-1][0]:.2f}): {sorted(distinct)}"
     )
     sample = bodies[:200]
-    t0 = time.perf_counter()
-    for body in sample:
-        Fingerprint(body).keys(probe=True)
-    took = (time.perf_counter() - t0) / len(sample) * 1e6
-    print(f"  Fingerprint and its probe keys (this module): {took:.1f} µs a story")
+    took = float("inf")
+    for _ in range(5):  # the least of five passes: the machine may be shared
+        t0 = time.process_time()
+        for body in sample:
+            Fingerprint(body).keys(probe=True)
+        took = min(took, (time.process_time() - t0) / len(sample) * 1e6)
+    print(f"  Fingerprint and its probe keys (this module): {took:.1f} µs of CPU a story")
 
 
 def scale(
