@@ -389,3 +389,20 @@ def test_a_correction_the_run_did_not_deliver_is_not_promoted(tmp_path: Path) ->
     assert second.near.count() == 1
     assert second.near.count(delivered=False) == 0
     assert second.near.unchanged("u0", BODY)
+
+
+def test_an_index_of_the_earlier_layout_is_replaced(tmp_path: Path) -> None:
+    # Keys per version and MinHash bands (never deployed): dropped, not misread.
+    db = sqlite3.connect(tmp_path / "s.sqlite3", isolation_level=None)
+    db.executescript(
+        "CREATE TABLE neardup_docs (id INTEGER PRIMARY KEY, url TEXT, run_id TEXT,"
+        " delivered INTEGER, text_hash INTEGER, sentences BLOB);"
+        "CREATE TABLE neardup_keys (key INTEGER, doc INTEGER, pending_run TEXT,"
+        " PRIMARY KEY (key, doc)) WITHOUT ROWID;"
+        "INSERT INTO neardup_keys VALUES (1, 1, NULL);"
+    )
+    ix = index(db)
+    assert ix.count() == 0
+    ix.add("u0", BODY, "r1")
+    ix.promote("r1")
+    assert index(db).find(EDITS["sentence added"], "r2").url == "u0"
