@@ -44,6 +44,7 @@ when the block is not ordinary prose (a link, a list, a keyword run, Chinese).
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -703,8 +704,11 @@ def _repetition(tokens: Sequence[str]) -> tuple[float, float]:
     share of distinct ones; (0, 0) below STUFFING_MIN_TOKENS tokens."""
     if len(tokens) < STUFFING_MIN_TOKENS:
         return 0.0, 0.0
-    top = Counter(tokens).most_common(STUFFING_TOP_TERMS)
-    return sum(c for _, c in top) / len(tokens), len(set(tokens)) / len(tokens)
+    # The counts alone (not most_common's (token, count) pairs), and the Counter's size
+    # for the distinct tokens: it runs twice on every block of every article.
+    counts = Counter(tokens)
+    top = heapq.nlargest(STUFFING_TOP_TERMS, counts.values())
+    return sum(top) / len(tokens), len(counts) / len(tokens)
 
 
 def cjk_share_of(text: str) -> float:
