@@ -71,6 +71,7 @@ from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -342,9 +343,9 @@ class Fingerprint:
             at[1:-1] = self._words_before
             words = (at[1:] - at[:-1])[keep]
             self._sentences = Sentences(
-                tuple(hashes.view(np.int64).tolist()),
-                tuple((hi - lo).tolist()),
-                tuple(np.minimum(words, 0xFFFF).tolist()),
+                hashes.view(np.int64).tolist(),
+                (hi - lo).tolist(),
+                np.minimum(words, 0xFFFF).tolist(),
             )
         return self._sentences
 
@@ -736,18 +737,16 @@ class NearDuplicateIndex:
         shared keys hold ``MIN_KEY_SHARE`` of their key letters or of the body's
         (``mine``: the body's share of each key, per mille; ``probed``: the
         share of the keys probed so far); those sharing the most first."""
-        postings: dict[int, int] = {}
-        for key, _, _ in rows:
-            postings[key] = postings.get(key, 0) + 1
+        postings = Counter(map(itemgetter(0), rows))
+        boilerplate = {k for k, n in postings.items() if n >= KEY_MAX_STORIES}
         # The body's letters outside boilerplate keys: what a story can share.
-        boilerplate = sum(mine[k] for k, n in postings.items() if n >= KEY_MAX_STORIES)
-        ours_total = max(probed - boilerplate, 1)
+        ours_total = max(probed - sum(mine[k] for k in boilerplate), 1)
         theirs: dict[int, int] = {}  # story: its share (per mille) of the shared keys
         ours: dict[int, int] = {}  # story: the body's share of them, not boilerplate
         for key, story, share in rows:
             if story != exclude:
                 theirs[story] = theirs.get(story, 0) + share
-                if postings[key] < KEY_MAX_STORIES:
+                if key not in boilerplate:
                     ours[story] = ours.get(story, 0) + mine[key]
         # A story sharing only boilerplate is not a candidate: the boilerplate
         # identifies no story.
