@@ -118,6 +118,16 @@ def _groups(truth: Sequence[dict]) -> dict[str, str]:
     }
 
 
+def _describe(record: dict) -> str:
+    """A story of a group, and how it relates to the group's first story."""
+    path = record["path"]
+    if record.get("edit"):
+        return f"{path} (copy of {record['copy_of']}, edit {record['edit']})"
+    if record.get("duplicate_of"):
+        return f"{path} (exact copy of {record['duplicate_of']})"
+    return f"{path} (the original)"
+
+
 def _drop_line(log: str, path: str) -> str:
     """The crawl's log line about a story's drop, if any (what the crawler did)."""
     for line in log.splitlines():
@@ -156,9 +166,11 @@ def evaluate(
             if earlier:
                 first_path, first, first_run = earlier[0]
                 edits = [by_path[p].get("edit") for p in (path, first_path)]
-                what = " / ".join(f"edit {e}" for e in edits if e) or "exact"
                 same_text = (first["title"], first["body"]) == (item["title"], item["body"])
-                where = f"{path} run {number} after {first_path} run {first_run} ({what})"
+                where = (
+                    f"{_describe(by_path[path])} delivered by run {number}, after"
+                    f" {_describe(by_path[first_path])} delivered by run {first_run}"
+                )
                 if any(edits) and not same_text:
                     report.near_emitted += 1
                     report.findings.append(Finding("near copy emitted", where))
@@ -196,6 +208,7 @@ def run_check(
     new: int | None = None,
     new_copies: int = NEW_COPIES,
     reserve: int | None = None,
+    scale: int = 1,
 ) -> Report:
     """Build, serve and crawl the replica twice under ``work``; the report."""
     root, output, state = work / "replica", work / "output", work / "state"
@@ -208,8 +221,8 @@ def run_check(
         label = f"replica from {len(loaded)} texts of {texts} (seed {seed}, {new} new)"
     else:
         new = GENERATED_NEW if new is None else new
-        label = f"generated replica (seed {seed}, {new} new)"
-    build_site(root, seed=seed, texts=loaded, reserve=reserve)
+        label = f"generated replica (seed {seed}, scale {scale}, {new} new)"
+    build_site(root, seed=seed, texts=loaded, reserve=reserve, scale=scale)
     runs: list[tuple[list[dict], str, int]] = []
     with ReplicaServer(root) as server:
         for number in (1, 2):
@@ -221,6 +234,7 @@ def run_check(
                     reserve=reserve,
                     new_on_top=new,
                     new_copies=new_copies,
+                    scale=scale,
                 )
             before = set(output.glob("*.jsonl"))
             result: subprocess.CompletedProcess[str] = crawl(server.base_url, output, state)
@@ -246,6 +260,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--new", type=int, help="new stories on top for run 2")
     parser.add_argument("--new-copies", type=int, default=NEW_COPIES, help="copies on top")
     parser.add_argument("--reserve", type=int, help="texts held back for run 2 (default 10%%)")
+    parser.add_argument("--scale", type=int, default=1, help="generated replica's scale")
     parser.add_argument("--work", type=Path, help="keep the replica, output and state here")
 
 
@@ -258,6 +273,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             new=args.new,
             new_copies=args.new_copies,
             reserve=args.reserve,
+            scale=args.scale,
         )
 
     if args.work is not None:

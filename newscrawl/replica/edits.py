@@ -76,11 +76,13 @@ def add_sentences(rng: random.Random, body: str, donors: Sequence[str], n: int) 
     """``n`` sentences taken from ``donors`` (other stories' bodies) inserted at random
     places: in a paragraph, or as a paragraph of their own."""
     parts = units(body)
-    donor_units = [u for u in (units(d) for d in donors) if u]
-    if not parts or not donor_units:
+    if not parts or not any(d.strip() for d in donors):
         return body
     for _ in range(n):
-        sentence = rng.choice(rng.choice(donor_units))[1]
+        donor: list[Unit] = []
+        while not donor:
+            donor = units(rng.choice(donors))
+        sentence = rng.choice(donor)[1]
         pos = rng.randint(0, len(parts))
         # A sentence joins a paragraph only where both it and the one before end
         # like sentences; a heading or caption line stays a paragraph of its own.
