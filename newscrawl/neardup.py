@@ -533,7 +533,7 @@ class KeyFilter:
     gains bits (a key of a story discarded later costs a read, never a miss); its
     invariant is that every delivered key has its bit set. Stored in
     ``neardup_filter`` in chunks, updated by ``promote``. A key's bit is chosen by
-    its high bits (keys are scrambled hashes)."""
+    its high bits (keys are hashes multiplied by an odd constant: well mixed)."""
 
     def __init__(self, bits: np.ndarray) -> None:
         self.bits = bits

@@ -74,7 +74,7 @@ def known(*bodies: str) -> NearDuplicateIndex:
 
 
 def long_story(seed: int, sentences: int = 40) -> list[str]:
-    """A story of ~600 words (over the sentence-key limit: only the bands find it)."""
+    """A story of ~600 words: more key sentences than a story indexes."""
     rng = random.Random(seed)
     subjects = ["The ministry", "Local officials", "The committee", "Researchers", "The agency"]
     verbs = ["reported", "announced", "confirmed", "estimated", "noted"]
