@@ -276,12 +276,16 @@ def run_from_args(args: argparse.Namespace) -> int:
             scale=args.scale,
         )
 
-    if args.work is not None:
-        args.work.mkdir(parents=True, exist_ok=True)
-        report = check(args.work)
-    else:
-        with tempfile.TemporaryDirectory(prefix="dedup-check-") as tmp:
-            report = check(Path(tmp))
+    try:
+        if args.work is not None:
+            args.work.mkdir(parents=True, exist_ok=True)
+            report = check(args.work)
+        else:
+            with tempfile.TemporaryDirectory(prefix="dedup-check-") as tmp:
+                report = check(Path(tmp))
+    except (OSError, ValueError) as exc:  # an unreadable texts file, a bad --new
+        print(f"dedup-check: {exc}", file=sys.stderr)
+        return 2
     print("\n".join(report.lines()))
     return 0 if report.passed else 1
 

@@ -12,8 +12,8 @@ publishing them changes only the politics listing and the feed.
 
 Near copies (a story re-published at another id with an ``(ECNS) -- `` lead, a
 sentence or two added or cut, punctuation respelled or a new headline; the edits are
-in ``edits.py``) come from their own random streams, after everything else is drawn,
-so they leave the other stories as they were.
+in ``edits.py``) come from their own random streams, after the stories are drawn, so
+they leave the other stories' text as it was.
 
 ``build_text_model`` builds the same kind of site around real texts (one story a
 text) instead of generated ones: a near-duplicate detector must be tested on prose
@@ -437,9 +437,9 @@ def build_model(
     for twin_story in stories:
         if twin_story.twin is not None:
             twin_story.blocks = list(twin_story.twin.blocks)
-    # Near copies come from their own random stream, after everything else is
-    # drawn: adding them leaves every other story as it was.
     _assign_related(rng, stories)
+    # Near copies come from their own random stream, after the stories are drawn:
+    # adding them leaves every other story's text as it was.
     listings = _add_near_copies(seed, rng, stories, scale)
     pools = _make_pools(rng, stories, scale)
     for i, story in enumerate(stories):
