@@ -611,7 +611,10 @@ class KeyFilter:
 # --- the index -------------------------------------------------------------------
 
 # ``story``: ``story_of(url)``, shared by a story's versions. ``share``: the key
-# sentence's letters per mille of the letters of the story's indexed ones.
+# sentence's letters per mille of the letters of the story's indexed ones. A run's
+# keys wait in ``neardup_pending_keys`` until ``promote`` moves them, in key
+# order, into ``neardup_keys``: an add then writes a few pages of a small table
+# (~5 pages a commit) instead of a dozen random leaves of the big one (~17).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS neardup_docs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -628,18 +631,22 @@ CREATE TABLE IF NOT EXISTS neardup_keys (
     key INTEGER NOT NULL,
     story INTEGER NOT NULL,
     share INTEGER NOT NULL,
-    pending_run TEXT,
     PRIMARY KEY (key, story)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS neardup_keys_pending ON neardup_keys(pending_run, key)
-    WHERE pending_run IS NOT NULL;
+CREATE TABLE IF NOT EXISTS neardup_pending_keys (
+    run_id TEXT NOT NULL,
+    key INTEGER NOT NULL,
+    story INTEGER NOT NULL,
+    share INTEGER NOT NULL,
+    PRIMARY KEY (run_id, key, story)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS neardup_filter (
     chunk INTEGER PRIMARY KEY,
     bits BLOB NOT NULL
 );
 """
-# Tables of the earlier layout (keys per version, MinHash band keys), dropped when
-# found: it was never deployed, and its keys mean nothing to this one.
+# Tables of earlier layouts (keys per version and MinHash band keys; pending keys
+# beside delivered ones), dropped when found: never deployed.
 _OLD_LAYOUT = "DROP TABLE IF EXISTS neardup_keys; DROP TABLE IF EXISTS neardup_docs;" + (
     " DROP TABLE IF EXISTS neardup_filter;"
 )
@@ -667,7 +674,7 @@ class NearDuplicateIndex:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         columns = {row[1] for row in db.execute("PRAGMA table_info(neardup_keys)")}
-        if columns and "story" not in columns:
+        if columns and ("story" not in columns or "pending_run" in columns):
             db.executescript(_OLD_LAYOUT)
         db.executescript(SCHEMA)
         self._has_stories = (
@@ -692,7 +699,7 @@ class NearDuplicateIndex:
         """Rebuild the filter from the delivered keys (after a bulk load, or to drop
         the bits of keys since discarded); ~5 s a million stories."""
         bits = KeyFilter.empty()
-        cursor = self.db.execute("SELECT key FROM neardup_keys WHERE pending_run IS NULL")
+        cursor = self.db.execute("SELECT key FROM neardup_keys")
         while rows := cursor.fetchmany(1 << 16):
             bits.add(np.array(rows, dtype=np.int64).ravel().view(_U64))
         with _savepoint(self.db, "neardup_filter"):
@@ -708,7 +715,7 @@ class NearDuplicateIndex:
         if run_id not in self._run_keys:
             keys = KeyFilter.empty(_RUN_FILTER_BITS_LOG2)
             cursor = self.db.execute(
-                "SELECT key FROM neardup_keys WHERE pending_run = ?", (run_id,)
+                "SELECT key FROM neardup_pending_keys WHERE run_id = ?", (run_id,)
             )
             found = False
             while rows := cursor.fetchmany(1 << 16):
@@ -719,15 +726,28 @@ class NearDuplicateIndex:
 
     # -- lookups -------------------------------------------------------------------
 
-    def _postings(self, keys: list[int], run_id: str | None) -> list[tuple[int, int, int]]:
-        """(key, story, share) of ``keys`` (signed), delivered or added by run
-        ``run_id``. One statement per number of keys, prepared once (sqlite3's
-        statement cache)."""
-        return self.db.execute(
-            "SELECT key, story, share FROM neardup_keys WHERE key IN"
-            f" ({_marks(len(keys))}) AND (pending_run IS NULL OR pending_run = ?)",
-            [*keys, run_id],
-        ).fetchall()
+    def _postings(
+        self, delivered: list[int], pending: list[int], run_id: str | None
+    ) -> list[tuple[int, int, int]]:
+        """(key, story, share) of the ``delivered`` keys (signed) in delivered
+        stories, and of the ``pending`` ones in run ``run_id``'s. One statement
+        per shape, prepared once (sqlite3's statement cache)."""
+        parts, params = [], []
+        if delivered:
+            parts.append(
+                "SELECT key, story, share FROM neardup_keys"
+                f" WHERE key IN ({_marks(len(delivered))})"
+            )
+            params += delivered
+        if pending:
+            parts.append(
+                "SELECT key, story, share FROM neardup_pending_keys"
+                f" WHERE run_id = ? AND key IN ({_marks(len(pending))})"
+            )
+            params += [run_id, *pending]
+        if not parts:
+            return []
+        return self.db.execute(" UNION ALL ".join(parts), params).fetchall()
 
     @staticmethod
     def _ranked(
@@ -778,13 +798,13 @@ class NearDuplicateIndex:
         if not fp.indexable:
             return None
         probe = fp.keys(probe=True).tolist()
-        maybe = self.filter.may_contain_any(probe)
+        delivered = self.filter.may_contain_any(probe)
         run_keys = self._run_filter(run_id)
-        if run_keys is not None:
-            maybe = [a or b for a, b in zip(maybe, run_keys.may_contain_any(probe), strict=True)]
-        if not any(maybe):
+        pending = run_keys.may_contain_any(probe) if run_keys is not None else [False] * len(probe)
+        if not any(delivered) and not any(pending):
             return None  # no story has any of the keys: nothing to read
         shares = fp.shares(probe=True)
+        signed = [k - (1 << 64) if k >= _SIGN else k for k in probe]  # as SQLite stores them
         exclude = None if exclude_url is None else story_of(exclude_url)
         # Two rounds: the FIRST_PROBES least keys, then (unless a close copy was
         # found) the others. A copy shares nearly all of them, and each key
@@ -795,18 +815,14 @@ class NearDuplicateIndex:
         verified: set[int] = set()
         best: tuple[tuple[float, int, int], NearMatch] | None = None
         for first, last in ((0, FIRST_PROBES), (FIRST_PROBES, len(probe))):
-            part = {
-                (k - (1 << 64) if k >= _SIGN else k): s
-                for k, s, m in zip(
-                    probe[first:last], shares[first:last], maybe[first:last], strict=True
-                )
-                if m
-            }
+            ours = range(first, min(last, len(probe)))
             probed += sum(shares[first:last])
-            if not part:
-                break  # none of the least keys is known: not a copy (see below)
-            mine.update(part)
-            rows += self._postings(list(part), run_id)
+            in_delivered = [signed[i] for i in ours if delivered[i]]
+            in_pending = [signed[i] for i in ours if pending[i]]
+            if not in_delivered and not in_pending:
+                break  # none of the least keys is known: not a copy (see find)
+            mine.update((signed[i], shares[i]) for i in ours)
+            rows += self._postings(in_delivered, in_pending, run_id)
             stories = [s for s in self._ranked(rows, mine, probed, exclude) if s not in verified]
             if not stories:
                 continue
@@ -882,20 +898,28 @@ class NearDuplicateIndex:
         keys = fp.keys()
         signed = keys.view(np.int64).tolist()
         letters = fp.letters_of_keys()
+        run_keys = self._run_filter(run_id)
+        if run_keys is None:
+            run_keys = self._run_keys[run_id] = KeyFilter.empty(_RUN_FILTER_BITS_LOG2)
+        # Which keys other stories hold: read only those the filters let through
+        # (usually none of a new story's).
+        unsigned = keys.tolist()
+        delivered = self.filter.may_contain_any(unsigned)
+        pending = run_keys.may_contain_any(unsigned)
         # One transaction: in autocommit each of the ~12 key inserts would be a
         # WAL commit of its own.
         with _savepoint(self.db, "neardup_add"):
             # Keys that are boilerplate already (held by KEY_MAX_STORIES other
             # stories) are not stored, and the shares are of the keys the story
             # holds; keys it holds already (an earlier version) keep their row.
-            known = {
-                key: (n, mine)
-                for key, n, mine in self.db.execute(
-                    "SELECT key, count(*), max(story = ?) FROM neardup_keys"
-                    f" WHERE key IN ({_marks(len(signed))}) GROUP BY key",
-                    [story, *signed],
-                )
-            }
+            known: dict[int, tuple[int, bool]] = {}  # key: (holders, this story's?)
+            for key, holder, _ in self._postings(
+                [k for k, d in zip(signed, delivered, strict=True) if d],
+                [k for k, p in zip(signed, pending, strict=True) if p],
+                run_id,
+            ):
+                n, mine = known.get(key, (0, False))
+                known[key] = (n + 1, mine or holder == story)
             held = [
                 (k, n, k in known and known[k][1])
                 for k, n in zip(signed, letters, strict=True)
@@ -908,13 +932,10 @@ class NearDuplicateIndex:
                 (url, story, run_id, fp.text_hash, fp.sentences.to_blob()),
             )
             self.db.executemany(
-                "INSERT OR IGNORE INTO neardup_keys (key, story, share, pending_run)"
+                "INSERT OR IGNORE INTO neardup_pending_keys (run_id, key, story, share)"
                 " VALUES (?, ?, ?, ?)",
-                [(k, story, n * 1000 // total, run_id) for k, n, mine in held if not mine],
+                [(run_id, k, story, n * 1000 // total) for k, n, mine in held if not mine],
             )
-        run_keys = self._run_filter(run_id)
-        if run_keys is None:
-            run_keys = self._run_keys[run_id] = KeyFilter.empty(_RUN_FILTER_BITS_LOG2)
         run_keys.add(keys)
         return True
 
@@ -954,7 +975,7 @@ class NearDuplicateIndex:
             # Streamed: a 50k-story backfill holds ~600k keys, ~60 MB as Python rows.
             added = KeyFilter.empty()
             cursor = self.db.execute(
-                f"SELECT key FROM neardup_keys WHERE pending_run = ? AND story IN {promoted}",
+                f"SELECT key FROM neardup_pending_keys WHERE run_id = ? AND story IN {promoted}",
                 (run_id,),
             )
             while rows := cursor.fetchmany(1 << 16):
@@ -963,9 +984,12 @@ class NearDuplicateIndex:
                 if self._filter is not None:
                     self._filter.add(values)
             added.merge_stored(self.db)
+            # In key order: B-tree leaves written once each. The cap needs no
+            # check here: ``add`` counted this run's pending holders too.
             self.db.execute(
-                "UPDATE neardup_keys SET pending_run = NULL"
-                f" WHERE pending_run = ? AND story IN {promoted}",
+                "INSERT OR IGNORE INTO neardup_keys (key, story, share)"
+                " SELECT key, story, share FROM neardup_pending_keys"
+                f" WHERE run_id = ? AND story IN {promoted} ORDER BY key",
                 (run_id,),
             )
             self._discard("= ?", (run_id,))
@@ -981,10 +1005,7 @@ class NearDuplicateIndex:
             return self._discard("!= ?", (run_id,))
 
     def _discard(self, run_test: str, params: tuple[str, ...]) -> int:
-        self.db.execute(
-            f"DELETE FROM neardup_keys WHERE pending_run IS NOT NULL AND pending_run {run_test}",
-            params,
-        )
+        self.db.execute(f"DELETE FROM neardup_pending_keys WHERE run_id {run_test}", params)
         return self.db.execute(
             f"DELETE FROM neardup_docs WHERE delivered = 0 AND run_id {run_test}", params
         ).rowcount
