@@ -38,8 +38,9 @@ to a short story, so the module works in two steps.
    several such stories the closest is named. A candidate whose shared key
    sentences hold less than ``MIN_KEY_SHARE`` of the letters of either side's
    sampled sentences is not even read: a copy shares nearly all of one side's
-   (the known story's when sentences were added, its own when cut; 0.68 at the
-   least in the benchmarks), a distinct story sharing a template sentence ~0.1.
+   (the known story's when sentences were added, its own when cut), a distinct
+   story a template sentence or two. Keys known to be boilerplate
+   (``neardup_boilerplate``) are not even probed.
 
 Normalization makes case, punctuation, whitespace, non-ASCII punctuation (and
 non-ASCII letters: the site is English) and the ``(ECNS) -- `` lead irrelevant. A
@@ -99,11 +100,13 @@ PROBE_KEYS = 24
 # of one story count once.
 KEY_MAX_STORIES = 4
 # A candidate is verified only if the key sentences it shares with the body hold
-# this share of the letters of its sampled key sentences, or of the body's probed
-# ones, boilerplate aside (see the module docstring). Near copies of the
-# benchmarks reach 0.68 to 1 on one side; a template sentence shared by distinct
-# stories of the replica ~0.1.
-MIN_KEY_SHARE = 0.5
+# this share of the letters of its sampled key sentences, or of the body's
+# (its KEYS_PER_STORY least keys), boilerplate aside (see the module docstring).
+# At 0.4 recall measured as with no threshold at all, while half of the other
+# candidates of the benchmarks (distinct stories sharing a template sentence or
+# two) are not read; at 0.5 a two-sentence flash whose second sentence is
+# boilerplate fell below it.
+MIN_KEY_SHARE = 0.4
 # Bits of the filter that spares lookups a disk read for keys no delivered story
 # has: 2**27 bits (16 MiB) whatever the number of stories. With a million stories
 # (~10 million keys) 7% of the bits are set, so a new story's keys are read from
@@ -613,8 +616,11 @@ class KeyFilter:
 # ``story``: ``story_of(url)``, shared by a story's versions. ``share``: the key
 # sentence's letters per mille of the letters of the story's indexed ones. A run's
 # keys wait in ``neardup_pending_keys`` until ``promote`` moves them, in key
-# order, into ``neardup_keys``: an add then writes a few pages of a small table
-# (~5 pages a commit) instead of a dozen random leaves of the big one (~17).
+# order, into ``neardup_keys``: an add then writes ~11 pages a commit instead of
+# ~17 (a dozen random leaves of the big table). ``neardup_boilerplate``: the
+# delivered keys that reached ``KEY_MAX_STORIES`` holders (set by ``promote``;
+# delivered keys are never removed, so a mark never goes stale): lookups skip
+# them without reading their rows.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS neardup_docs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -640,6 +646,9 @@ CREATE TABLE IF NOT EXISTS neardup_pending_keys (
     share INTEGER NOT NULL,
     PRIMARY KEY (run_id, key, story)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS neardup_boilerplate (
+    key INTEGER PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS neardup_filter (
     chunk INTEGER PRIMARY KEY,
     bits BLOB NOT NULL
@@ -648,7 +657,7 @@ CREATE TABLE IF NOT EXISTS neardup_filter (
 # Tables of earlier layouts (keys per version and MinHash band keys; pending keys
 # beside delivered ones), dropped when found: never deployed.
 _OLD_LAYOUT = "DROP TABLE IF EXISTS neardup_keys; DROP TABLE IF EXISTS neardup_docs;" + (
-    " DROP TABLE IF EXISTS neardup_filter;"
+    " DROP TABLE IF EXISTS neardup_filter; DROP TABLE IF EXISTS neardup_boilerplate;"
 )
 _MIN_KEY_SHARE = int(MIN_KEY_SHARE * 1000)  # per mille, as stored
 _SIGN = 1 << 63
@@ -687,6 +696,19 @@ class NearDuplicateIndex:
         # Per run id: a filter of the keys it added (pending), or None if it added
         # none; kept up to date by ``add`` (a run adds through one index).
         self._run_keys: dict[str, KeyFilter | None] = {}
+        self._boilerplate: set[int] | None = None
+
+    @property
+    def boilerplate(self) -> set[int]:
+        """The delivered keys held by ``KEY_MAX_STORIES`` stories, loaded on first
+        use (~60 bytes of memory a key: a small share of all keys; a lookup skips
+        them, where each would cost a B-tree read returning ``KEY_MAX_STORIES``
+        rows to ignore)."""
+        if self._boilerplate is None:
+            self._boilerplate = {
+                k for (k,) in self.db.execute("SELECT key FROM neardup_boilerplate")
+            }
+        return self._boilerplate
 
     @property
     def filter(self) -> KeyFilter:
@@ -803,8 +825,13 @@ class NearDuplicateIndex:
         pending = run_keys.may_contain_any(probe) if run_keys is not None else [False] * len(probe)
         if not any(delivered) and not any(pending):
             return None  # no story has any of the keys: nothing to read
+        # The body's share of each key, per mille, counted for its KEYS_PER_STORY
+        # least only: the sample a story of this text would have indexed (a story
+        # shares none of the keys it did not sample).
         shares = fp.shares(probe=True)
+        shares[KEYS_PER_STORY:] = [0] * len(shares[KEYS_PER_STORY:])
         signed = [k - (1 << 64) if k >= _SIGN else k for k in probe]  # as SQLite stores them
+        boilerplate = self.boilerplate
         exclude = None if exclude_url is None else story_of(exclude_url)
         # Two rounds: the FIRST_PROBES least keys, then (unless a close copy was
         # found) the others. A copy shares nearly all of them, and each key
@@ -817,12 +844,21 @@ class NearDuplicateIndex:
         for first, last in ((0, FIRST_PROBES), (FIRST_PROBES, len(probe))):
             ours = range(first, min(last, len(probe)))
             probed += sum(shares[first:last])
-            in_delivered = [signed[i] for i in ours if delivered[i]]
-            in_pending = [signed[i] for i in ours if pending[i]]
-            if not in_delivered and not in_pending:
+            known = [i for i in ours if delivered[i] or pending[i]]
+            if not known:
                 break  # none of the least keys is known: not a copy (see find)
+            # Keys marked boilerplate are not read, and count as boilerplate.
+            marked = [i for i in known if delivered[i] and signed[i] in boilerplate]
+            if marked:
+                probed -= sum(shares[i] for i in marked)
+                known = [i for i in known if i not in marked]
             mine.update((signed[i], shares[i]) for i in ours)
-            rows += self._postings(in_delivered, in_pending, run_id)
+            if known:
+                rows += self._postings(
+                    [signed[i] for i in known if delivered[i]],
+                    [signed[i] for i in known if pending[i]],
+                    run_id,
+                )
             stories = [s for s in self._ranked(rows, mine, probed, exclude) if s not in verified]
             if not stories:
                 continue
@@ -992,6 +1028,15 @@ class NearDuplicateIndex:
                 f" WHERE run_id = ? AND story IN {promoted} ORDER BY key",
                 (run_id,),
             )
+            # The keys this run brought to the cap are boilerplate from now on.
+            self.db.execute(
+                "INSERT OR IGNORE INTO neardup_boilerplate SELECT key FROM neardup_keys"
+                " WHERE key IN (SELECT key FROM neardup_pending_keys"
+                f" WHERE run_id = ? AND story IN {promoted})"
+                f" GROUP BY key HAVING count(*) >= {KEY_MAX_STORIES}",
+                (run_id,),
+            )
+            self._boilerplate = None  # read again at the next lookup
             self._discard("= ?", (run_id,))
         self._run_keys.clear()
         return count

@@ -406,3 +406,21 @@ def test_an_index_of_the_earlier_layout_is_replaced(tmp_path: Path) -> None:
     ix.add("u0", BODY, "r1")
     ix.promote("r1")
     assert index(db).find(EDITS["sentence added"], "r2").url == "u0"
+
+
+def test_boilerplate_keys_are_marked_and_copies_still_found() -> None:
+    # A sentence in KEY_MAX_STORIES stories is boilerplate: marked at delivery,
+    # skipped by lookups; each story is still found by its own sentences.
+    boiler = "Xi made the remarks in a meeting with the visiting delegation in Beijing."
+    firsts = [
+        f"China and partner number {i} agreed on Tuesday to expand trade in {crop} and"
+        f" other farm produce, according to a statement issued after talks."
+        for i, crop in enumerate(["rice", "tea", "soybeans", "cotton", "maize"])
+    ]
+    ix = known(*(f"{first}\n{boiler}" for first in firsts))
+    key = Fingerprint(boiler).keys().view(neardup.np.int64).tolist()
+    assert ix.db.execute("SELECT count(*) FROM neardup_boilerplate").fetchone()[0] == len(key)
+    assert set(key) <= ix.boilerplate
+    for i, first in enumerate(firsts):
+        match = ix.find(f"(ECNS) -- {first}\n{boiler}\n{ADDED}", "now")
+        assert match is not None and match.url == f"u{i}"
