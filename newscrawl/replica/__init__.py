@@ -5,13 +5,17 @@ internet, and a crawler tested only against saved pages never meets the site's
 navigation: listing pages that end in a 404, stories listed under several link
 forms and in several sections, stories published twice, sidebars full of links
 that are not the listing, pages without a time or an editor, link spam inside
-and after the body, a hacked URL serving a gambling page. The replica
-reproduces every variation described in ``ECNS-SITE.md`` with synthetic text of
-our own (no real article text), and writes beside it the ground truth
+and after the body, a hacked URL serving a gambling page, wire copies
+re-published at another id with small edits (a lead added, a sentence or two
+added or cut, punctuation, a new headline). The replica reproduces every
+variation described in ``ECNS-SITE.md`` with synthetic text of our own, or with
+the texts of a JSON Lines file (``--texts``: one story per text, in the format of
+the real politics export), and writes beside it the ground truth
 (``truth.jsonl``): for every story URL, what a correct crawler must deliver.
 
 ``build_site`` writes the site and the truth; ``ReplicaServer`` serves it from a
-subprocess; ``python -m newscrawl.replica build|serve`` does both from a shell.
+subprocess; ``python -m newscrawl.replica build|serve|dedup-check`` does both from
+a shell, and checks the crawler's duplicate detection over two runs.
 """
 
 from newscrawl.replica.build import build_site
