@@ -629,7 +629,8 @@ CREATE TABLE IF NOT EXISTS neardup_docs (
     run_id TEXT NOT NULL,
     delivered INTEGER NOT NULL DEFAULT 0,
     text_hash INTEGER NOT NULL,
-    sentences BLOB NOT NULL
+    sentences BLOB NOT NULL,
+    copy INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS neardup_docs_story ON neardup_docs(story);
 CREATE INDEX IF NOT EXISTS neardup_docs_pending ON neardup_docs(run_id) WHERE delivered = 0;
@@ -687,6 +688,9 @@ class NearDuplicateIndex:
         columns = {row[1] for row in db.execute("PRAGMA table_info(neardup_keys)")}
         if columns and ("story" not in columns or "pending_run" in columns):
             db.executescript(_OLD_LAYOUT)
+        docs = {row[1] for row in db.execute("PRAGMA table_info(neardup_docs)")}
+        if docs and "copy" not in docs:
+            db.execute("ALTER TABLE neardup_docs ADD COLUMN copy INTEGER NOT NULL DEFAULT 0")
         db.executescript(SCHEMA)
         self._has_stories = (
             db.execute(
@@ -898,29 +902,6 @@ class NearDuplicateIndex:
                 break
         return best
 
-    def _latest(self, url: str, column: str) -> object | None:
-        row = self.db.execute(
-            f"SELECT {column} FROM neardup_docs WHERE story = ? AND url = ? AND delivered = 1"
-            " ORDER BY id DESC LIMIT 1",
-            (story_of(url), url),
-        ).fetchone()
-        return None if row is None else row[0]
-
-    def compare(self, url: str, body: str) -> Resemblance | None:
-        """How ``body`` compares with the latest delivered version of ``url`` (None
-        if none is known): for a revisit, to tell a correction from the same page."""
-        blob = self._latest(url, "sentences")
-        if not isinstance(blob, bytes):
-            return None
-        return resemblance(Fingerprint(body).sentences, Sentences.from_blob(blob))
-
-    def unchanged(self, url: str, body: str) -> bool | None:
-        """Whether ``body`` has the letters and digits of the latest delivered
-        version of ``url``, in order (case, punctuation, whitespace and the lead
-        aside); None if no version is known."""
-        known = self._latest(url, "text_hash")
-        return None if known is None else known == Fingerprint(body).text_hash
-
     # -- changes -------------------------------------------------------------------
 
     def add(self, url: str, body: str, run_id: str) -> bool:
@@ -929,7 +910,12 @@ class NearDuplicateIndex:
         (``MIN_TOKENS``)."""
         return self.add_fingerprint(url, Fingerprint(body), run_id)
 
-    def add_fingerprint(self, url: str, fp: Fingerprint, run_id: str) -> bool:
+    def add_fingerprint(
+        self, url: str, fp: Fingerprint, run_id: str, *, copy: bool = False
+    ) -> bool:
+        """``copy``: ``fp`` is of a near copy of story ``url``, dropped as such. It is
+        kept as one more text of that story, so that a later copy made from the
+        copy (a sentence cut from the copy, not from the story) is still found."""
         if not fp.indexable:
             return False
         story = story_of(url)
@@ -965,9 +951,9 @@ class NearDuplicateIndex:
             ]
             total = sum(n for _, n, _ in held) or 1
             self.db.execute(
-                "INSERT INTO neardup_docs (url, story, run_id, delivered, text_hash, sentences)"
-                " VALUES (?, ?, ?, 0, ?, ?)",
-                (url, story, run_id, fp.text_hash, fp.sentences.to_blob()),
+                "INSERT INTO neardup_docs (url, story, run_id, delivered, text_hash, sentences,"
+                " copy) VALUES (?, ?, ?, 0, ?, ?, ?)",
+                (url, story, run_id, fp.text_hash, fp.sentences.to_blob(), int(copy)),
             )
             self.db.executemany(
                 "INSERT OR IGNORE INTO neardup_pending_keys (run_id, key, story, share)"
@@ -986,10 +972,12 @@ class NearDuplicateIndex:
         # Correlated EXISTS: one primary-key probe per story of the run, where
         # ``url IN (SELECT url FROM stories …)`` read every delivered URL (O(archive)).
         # Delivered by this run: a correction added and then not written must not
-        # be promoted because an earlier run delivered the story.
+        # be promoted because an earlier run delivered the story. A copy's text is
+        # promoted if its story is delivered, by this run or an earlier one.
         delivered = (
             " AND EXISTS (SELECT 1 FROM stories WHERE stories.url = neardup_docs.url"
-            " AND stories.outcome = 'delivered' AND stories.run_id = neardup_docs.run_id)"
+            " AND stories.outcome = 'delivered'"
+            " AND (neardup_docs.copy = 1 OR stories.run_id = neardup_docs.run_id))"
             if self._has_stories
             else ""
         )

@@ -14,6 +14,9 @@ import pytest
 from newscrawl.drops import Duplicate, DuplicateContent, DuplicateId, DuplicateUrl, Unchanged
 from newscrawl.pipelines.duplicates import DuplicateNear, DuplicatesPipeline
 from newscrawl.state import DUPLICATE, RecoveredStory, StateStore
+from tests.test_neardup import STORY
+
+LONG = "\n\n".join(STORY)  # eight sentences, one a paragraph
 
 SITE = "https://www.ecns.cn/news/politics/2025-01-10/"
 BODY = "\n\n".join(
@@ -154,6 +157,25 @@ def test_near_copies_of_a_run_recovered_from_its_manifest_are_still_caught(
     later = Run(tmp_path, "r3")
     copy = item(2, body=BODY + "\n\nTrade between the two countries rose 4 percent last year.")
     assert isinstance(later.drop(copy), DuplicateNear)
+
+
+def cut(*paragraphs: int) -> str:
+    return "\n\n".join(p for i, p in enumerate(LONG.split("\n\n")) if i not in paragraphs)
+
+
+def test_a_story_met_after_its_copy_still_catches_its_later_copies(tmp_path: Path) -> None:
+    # Run 1 delivers a copy (first paragraph cut); run 2 meets the story itself,
+    # drops it as that copy's near copy and keeps its text; run 3 meets another copy
+    # of the story (two other paragraphs cut), too far from the first copy alone.
+    first = Run(tmp_path, "r1")
+    first.process(copy := item(1, body=cut(0)))
+    first.deliver()
+    second = Run(tmp_path, "r2")
+    assert isinstance(second.drop(item(2, body=LONG)), DuplicateNear)
+    second.deliver()
+    third = Run(tmp_path, "r3")
+    later = third.drop(item(3, body=cut(1, 2), title="Another headline"))
+    assert isinstance(later, DuplicateNear) and f"near copy of {copy['url']}" in str(later)
 
 
 def test_distinct_stories_pass(tmp_path: Path) -> None:

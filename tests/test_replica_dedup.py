@@ -51,14 +51,6 @@ def test_a_replica_of_the_real_texts_crawled_twice_emits_no_exact_copy_and_loses
     assert report.exit_codes == [0, 0] and report.items[1] > 0, summary
 
 
-@pytest.mark.xfail(
-    reason="crawler bug (reported): a story is dropped as a near copy of its own copy"
-    " when the crawl meets the copy first, and its fingerprint is not kept; a second"
-    " copy of it in a later run (another sentence cut) is then compared with the first"
-    " copy alone (one sentence added and one cut, 73% of the words shared, under"
-    " MIN_SHARED_WHEN_REPLACED) and delivered",
-    strict=False,  # it depends on which of the pair the crawl meets first
-)
 def test_a_replica_of_the_real_texts_crawled_twice_emits_no_near_copy(
     real_texts_report: Report,
 ) -> None:

@@ -94,6 +94,9 @@ class DuplicatesPipeline:
         fingerprint = Fingerprint(adapter["body"])
         near = self.near.find_fingerprint(fingerprint, state.run_id, exclude_url=adapter["url"])
         if near is not None:
+            # Kept as one more text of the story it copies: a later copy made from
+            # this one's text may be too far from the story's first text alone.
+            self.near.add_fingerprint(near.url, fingerprint, state.run_id, copy=True)
             raise DuplicateNear(f"near copy of {near.url} ({near.resemblance.describe()})")
         return self._claim(adapter, item, fingerprint, version=1)
 
