@@ -95,7 +95,9 @@ def test_a_429_with_retry_after_is_retried_only_after_that_wait(
     result = crawl(scripted.base_url, out, tmp_path / "state", spider_args={"sections": "sci-tech"})
     assert result.returncode == 0, result.stderr[-2000:]
     first, retry = scripted.times(listing)
-    assert retry - first >= 1.9
+    # Times are taken where the server reads the request: on a loaded machine a
+    # hit may be read late. A crawler that ignored the header would retry at once.
+    assert retry - first >= 1.5
     assert read_items(out), "the retried listing led to its stories"
     assert "'newscrawl/retry_after_honoured': 1" in result.stderr
 
@@ -108,4 +110,7 @@ def test_robots_crawl_delay_spaces_every_request(scripted: ScriptedServer, tmp_p
     times = [t for t, path in scripted.hits if path != "/robots.txt"]
     assert len(times) >= 5
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    assert min(gaps) >= 0.45, gaps
+    # On average at least the delay; each gap at least most of it (a hit read late
+    # by a loaded server shortens the next gap). Without it, gaps are milliseconds.
+    assert times[-1] - times[0] >= 0.5 * len(gaps) * 0.95, gaps
+    assert min(gaps) >= 0.3, gaps
