@@ -14,7 +14,9 @@ backfill's replica, reused while the generator is unchanged), ``--sections a,b``
 measured against the minimal spider before it is made.
 
 Every section prints the command that reproduces it; the summary at the end is a
-Markdown table with the machine and the date, to paste into README.md.
+Markdown table with the machine and the date, to paste into README.md. Where the
+full crawl's cost per page goes, stage by stage: ``python -m bench.stages REPLICA
+--detail`` (not part of ``make bench``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ the real crawler without touching its code::
 
 ``BENCH_GC_FREEZE`` moves everything alive once the spider opens (modules,
 settings, compiled schemas) to the permanent generation, so full collections
-stop walking it.
+stop walking it. The project now does that itself (``newscrawl.extensions.GcFreeze``,
+on by default); ``-s EXTENSIONS=...`` replaces the project's extensions, so a run
+with this one alone measures the crawler without its freeze.
 """
 
 from __future__ import annotations
