@@ -13,8 +13,8 @@ interleaved: CPU 12.08 s against 12.67 s (medians), ~0.18 ms (5 %) less a page, 
 RSS the same (~200 MB). The collector's thresholds are left alone: raising them
 trades memory for little CPU (5000, 20, 20 on top of the freeze: ~3 % less CPU, within
 the noise of three crawls each, for +40 MB of peak RSS, 240 MB against 198). No
-``gc.collect()`` first: a full collection at start-up costs an empty run more than the
-little garbage it would free.
+``gc.collect()`` first: it would add a full collection to every run's start-up, for
+the little garbage start-up leaves.
 ``NEWSCRAWL_GC_FREEZE = False`` turns it off.
 """
 
