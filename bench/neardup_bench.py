@@ -266,7 +266,7 @@ def seed_known(path: Path, stories: list[tuple[str, str]], known: int, seed: int
         index.add(url, body, "seed")
     index.promote("seed")
     synthetic = known - len(stories)
-    first = db.execute("SELECT max(id) FROM neardup_docs").fetchone()[0] + 1
+    first = db.execute("SELECT count(*) FROM neardup_docs").fetchone()[0] + 1
 
     def url_of(i: int) -> str:
         return f"https://www.ecns.cn/news/politics/2020-01-01/detail-isynth{i:09d}.shtml"
@@ -283,21 +283,20 @@ def seed_known(path: Path, stories: list[tuple[str, str]], known: int, seed: int
             "INSERT OR IGNORE INTO neardup_keys (key, story, share) VALUES (?, ?, ?)",
             zip(keys.tolist(), owners.tolist(), [share] * len(keys), strict=True),
         )
-        filter_.add(keys.view(np.uint64))
+        filter_.add(keys)
     blob_rng = random.Random(seed)
 
     def docs_rows() -> Iterator[tuple]:
-        for i, story in zip(range(first, first + synthetic), story_ids.tolist(), strict=True):
+        # In story order, as the table is keyed: B-tree appends.
+        for j in np.argsort(story_ids).tolist():
+            i, story = first + j, int(story_ids[j])
             n = blob_rng.randint(3, 25)
-            sentences = neardup.Sentences(
-                tuple(blob_rng.getrandbits(63) for _ in range(n)),
-                tuple([120] * n),
-                tuple([24] * n),
-            )
+            # A sentence's hash: its CRC-32, and its letters (120) above.
+            sentences = neardup.Sentences([blob_rng.getrandbits(32) | 120 << 32 for _ in range(n)])
             yield (
+                story,
                 i,
                 url_of(i),
-                story,
                 "seed",
                 1,
                 blob_rng.getrandbits(63),
@@ -305,7 +304,7 @@ def seed_known(path: Path, stories: list[tuple[str, str]], known: int, seed: int
             )
 
     db.executemany(
-        "INSERT INTO neardup_docs (id, url, story, run_id, delivered, text_hash, sentences)"
+        "INSERT INTO neardup_docs (story, id, url, run_id, delivered, text_hash, sentences)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         docs_rows(),
     )

@@ -12,31 +12,32 @@ to a short story, so the module works in two steps.
 
 1. **Candidates** (recall, cheap): the stories sharing a *key sentence* with the
    body, found in an indexed SQLite table (``neardup_keys``), so a lookup is one
-   indexed query whatever the number of known stories. A key sentence is hashed
-   over its letters and digits alone, so case, punctuation, whitespace and the lead
-   do not change it; it ends at a line end or at a period not after a single
-   letter, so "U.S." respelled "US" moves no key boundary. The edits that make a
-   copy are whole sentences added or cut, so a copy keeps most of its story's key
-   sentences, while distinct stories share a few at most. A story indexes the
-   ``KEYS_PER_STORY`` key sentences with the least keys (all of a short story's):
-   a bottom-k sample, the same sentences in every copy that kept them; a lookup
+   indexed query whatever the number of known stories. A sentence is hashed over
+   its letters and digits alone, so case, punctuation, whitespace and the lead do
+   not change it; it ends at a line end or at a period not after a single letter,
+   so "U.S." respelled "US" moves no boundary. The edits that make a copy are
+   whole sentences added or cut, so a copy keeps most of its story's sentences,
+   while distinct stories share a few at most. A story indexes the
+   ``KEYS_PER_STORY`` sentences with the least keys (all of a short story's): a
+   bottom-k sample, the same sentences in every copy that kept them; a lookup
    probes its ``PROBE_KEYS`` least, the ``FIRST_PROBES`` least first. A key held
    by ``KEY_MAX_STORIES`` stories is boilerplate and ignored. At a million
    stories each key probe is a disk read, so a fixed 16 MiB bit filter
    (``KeyFilter``) over the delivered keys skips the probes of keys no story has.
    Earlier versions also indexed MinHash-LSH bands over word 5-shingles; with
    the sentences sampled, recall and false merges measured the same without
-   them (``bench/neardup_bench.py``), and they were about half the numpy calls of a
-   lookup. SimHash was rejected before that: two sentences added to a story flip
-   as many of its bits as separate the closest distinct stories.
+   them (``bench/neardup_bench.py``). SimHash was rejected before that: two
+   sentences added to a story flip as many of its bits as separate the closest
+   distinct stories.
 2. **Verification** (precision): the two stories compared sentence by sentence,
-   from a stored list of sentence hashes (14 bytes a sentence). The edits that
-   make a copy are whole-sentence edits, while distinct stories on one topic differ
-   inside many sentences. A candidate is the same story when sentences were only
-   added or cut, in at most ``MAX_EDIT_PLACES`` places, or, if some were replaced,
-   when the shared sentences hold ``MIN_SHARED_WHEN_REPLACED`` of the words. Of
-   several such stories the closest is named. A candidate whose shared key
-   sentences hold less than ``MIN_KEY_SHARE`` of the letters of either side's
+   from a stored list of sentence hashes (8 bytes a sentence), read with the
+   story in one B-tree descent (``neardup_docs`` is keyed by story). The edits
+   that make a copy are whole-sentence edits, while distinct stories on one topic
+   differ inside many sentences. A candidate is the same story when sentences
+   were only added or cut, in at most ``MAX_EDIT_PLACES`` places, or, if some were
+   replaced, when the shared sentences hold ``MIN_SHARED_WHEN_REPLACED`` of the
+   letters. Of several such stories the closest is named. A candidate whose shared
+   key sentences hold less than ``MIN_KEY_SHARE`` of the letters of either side's
    sampled sentences is not even read: a copy shares nearly all of one side's
    (the known story's when sentences were added, its own when cut), a distinct
    story a template sentence or two. Keys known to be boilerplate
@@ -44,11 +45,14 @@ to a short story, so the module works in two steps.
 
 Normalization makes case, punctuation, whitespace, non-ASCII punctuation (and
 non-ASCII letters: the site is English) and the ``(ECNS) -- `` lead irrelevant. A
-sentence is hashed over its letters and digits alone, with a polynomial hash that
-composes (``h(a + b) = h(a) + P**len(a) * h(b)``), so a boundary that punctuation
-moved ("U.S." written "US", two sentences joined by a semicolon) is found again by
-re-joining neighbours. Each step is one pass of a bytes method or a numpy call
-over the whole body: a lookup is dominated by per-call overhead, not by bytes.
+sentence's hash is the CRC-32 of its letters and digits with their number in the
+low bits, and its key is that hash (signed). CRCs compose (the CRC of ``a + b``
+follows from those of ``a`` and ``b`` and the length of ``b``), so a boundary that
+punctuation moved (two sentences joined by a semicolon, "Mr." written "Mr") is
+found again by re-joining neighbours. A fingerprint is a handful of passes of bytes methods and one
+compiled regular expression over the whole body, then one ``zlib.crc32`` call a
+sentence: an earlier version made ~30 numpy calls a body, and at a few thousand
+bytes a body each call's fixed cost was most of the lookup.
 
 Versions: a corrected story delivered again adds a fingerprint for the same URL.
 Keys belong to the story (a hash of its URL), not to each version, so versions
@@ -68,11 +72,14 @@ import hashlib
 import re
 import sqlite3
 import sys
+import time
+import zlib
 from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import NamedTuple
 
 import numpy as np
 
@@ -119,21 +126,21 @@ MIN_TOKENS = 8
 # Places (runs of consecutive sentences) where a copy may add or cut sentences:
 # the issue's one or two sentences, plus a byline or dateline line.
 MAX_EDIT_PLACES = 3
-# Sentences (split at every period, so "the U.S. President" is two) a copy may add
-# or cut whatever the story's length: two sentences, each cut in two, plus one.
+# Sentences a copy may add or cut whatever the story's length: two sentences,
+# each cut in two by a stray period ("No. 1"), plus one.
 MAX_SENTENCES_ADDED_OR_CUT = 5
 # ... or more, in a long story, while the shared sentences hold this share of the
-# words of the longer side. (A one-sentence flash and the full story that opens
+# letters of the longer side. (A one-sentence flash and the full story that opens
 # with it share ~5%.)
 MIN_SHARED_WHEN_ADDED_OR_CUT = 0.5
 # When sentences were replaced (cut in one place, others added: an edited
-# sentence), the shared ones must hold this share of the words of the longer side.
-# Distinct flashes sharing their boilerplate second sentence reach 0.48, distinct
-# stories of the replica 0.44.
+# sentence), the shared ones must hold this share of the letters of the longer
+# side. Distinct flashes sharing their boilerplate second sentence reach 0.48,
+# distinct stories of the replica 0.44.
 MIN_SHARED_WHEN_REPLACED = 0.75
-# A known story sharing this share of the words is the one a copy copies: distinct
-# known stories are never near one another, so no other can be closer, and the
-# lookup verifies no further candidates.
+# A known story sharing this share of the letters is the one a copy copies:
+# distinct known stories are never near one another, so no other can be closer,
+# and the lookup verifies no further candidates.
 CLOSE_ENOUGH = 0.9
 
 # --- normalization ---------------------------------------------------------------
@@ -150,19 +157,6 @@ _LEAD = re.compile(
 # closing ")" and dashes after it.
 _LEAD_ONLY = re.compile(rb"\([ \t]*ecns[ \t]*\)[ \t\-\x80-\xff]*")
 _DATELINE_MAX, _LEAD_BEFORE, _LEAD_AFTER = 80, 8, 40
-# Bytes tables (one C call a pass). Word bytes: ASCII letters and digits; every
-# other byte, non-ASCII ones included (curly quotes, dashes, no-break spaces, and
-# the rare accented letter), separates words.
-_WORD = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-_IS_WORD = bytes(1 if c in _WORD else 0 for c in range(256))
-# Sentence structure: a sentence ends at . ! or ? followed by a space, a tab, a
-# closing quote or bracket or a non-ASCII byte (curly quotes, no-break space), and
-# at a line end (paragraphs are separate <p> blocks).
-_SPACE, _LINE, _STOP = 1, 4, 5
-_STRUCTURE = bytes(
-    _STOP if c in b".!?" else _SPACE if c in b" \t\r\"')]" or c >= 128 else _LINE if c == 10 else 0
-    for c in range(256)
-)
 
 
 def normalize(body: str) -> bytes:
@@ -192,43 +186,29 @@ def normalize(body: str) -> bytes:
     return b"".join(out)
 
 
-# --- hashing ---------------------------------------------------------------------
+# --- one body --------------------------------------------------------------------
 
-_U64 = np.uint64
-_MASK64 = (1 << 64) - 1
-# Polynomial hashing modulo 2**64: any span's hash comes from two prefix sums.
-_POLY = 0x100000001B3 * 2 + 1  # odd, so it has an inverse modulo 2**64
-_POLY_INV = pow(_POLY, -1, 1 << 64)
-_MIX = _U64(0xD6E8FEB86659FD93)
-_KEY_HIGH = _U64(0xFFFFFFFFFFFF0000)
-
-
-class _Powers:
-    """Powers of the polynomial base and of its inverse, grown on demand."""
-
-    def __init__(self) -> None:
-        self.size = 0
-        self.up = np.empty(0, dtype=_U64)
-        self.down = np.empty(0, dtype=_U64)
-        self.down_key = np.empty(0, dtype=_U64)
-
-    def ensure(self, size: int) -> None:
-        if size <= self.size:
-            return
-        size = max(size, 1 << 16, 2 * self.size)
-        for name, base in (("up", _POLY), ("down", _POLY_INV)):
-            seq = np.full(size, base, dtype=_U64)
-            seq[0] = 1
-            setattr(self, name, np.cumprod(seq))
-        # A key sentence's key is its hash times _MIX (odd: no two hashes share a
-        # key), which spreads every bit over the high bits the filter and the
-        # least-hash sample use; folded into the powers, it costs no extra pass.
-        self.down_key = self.down * _MIX
-        self.size = size
-
-
-_POWERS = _Powers()
-_POWERS.ensure(1 << 16)
+# Bytes tables (one C call a pass). Word bytes: ASCII letters and digits (the body
+# is lowered); every other byte, non-ASCII ones included (curly quotes, dashes,
+# no-break spaces, and the rare accented letter), separates words. In ``_CLASSES``
+# a word byte stands for itself, . ! and ? for a stop, a line end for itself, and
+# every other byte for a space, so one compiled pattern finds the sentence ends.
+_WORD_BYTES = b"0123456789abcdefghijklmnopqrstuvwxyz"
+_CLASSES = bytes(
+    c if c in _WORD_BYTES else 0x2E if c in b".!?" else 0x0A if c == 0x0A else 0x20
+    for c in range(256)
+)
+_WORDS_ONLY = bytes(c if c in _WORD_BYTES else 0x20 for c in range(256))
+# A sentence ends at a line end (paragraphs are separate <p> blocks) and at a stop
+# before a space-like byte, unless the word before it is a single letter ("U.S.",
+# "p.m."): so "U.S." respelled "US" moves no boundary. (Abbreviations such as
+# "Jan." end a sentence: the same in the story and its copies.) Matched on
+# ``_CLASSES`` bytes, where it starts with a literal ". " (a fast scan).
+_SENTENCE_END = re.compile(rb"\. (?<![ .\n][a-z0-9]\. )")
+_LOW32 = 0xFFFFFFFF
+# Keys are sentence hashes, signed as SQLite stores them: subtracting 2**63 keeps
+# their order, so the least hashes are the least keys.
+_SIGN = 1 << 63
 
 
 def story_of(url: str) -> int:
@@ -237,176 +217,147 @@ def story_of(url: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
-# --- one body --------------------------------------------------------------------
+def _joined(hashes: Sequence[int]) -> int:
+    """The hash of consecutive sentences read as one, from theirs: the CRC-32 is
+    affine, so ``crc(a + b) = crc(b) ^ crc(zeros, crc(a)) ^ crc(zeros)`` with
+    ``zeros`` as many zero bytes as ``b`` has letters."""
+    crc, letters = 0, 0
+    for h in hashes:
+        n = h & _LOW32
+        zeros = bytes(n)
+        crc = h >> 32 ^ zlib.crc32(zeros, crc) ^ zlib.crc32(zeros)
+        letters += n
+    return crc << 32 | letters
 
 
-@dataclass(frozen=True, slots=True)
 class Sentences:
     """A story as the verification sees it, sentence by sentence, in order: the
-    hash of each sentence's letters and digits, their number, and its words."""
+    hash of each sentence, the CRC-32 of its letters and digits in the high 32
+    bits and their number in the low 32; stored as 8 bytes a sentence."""
 
-    hashes: Sequence[int]  # signed 64-bit
-    lengths: Sequence[int]  # letters and digits
-    sizes: Sequence[int]  # words
+    __slots__ = ("_set", "_total", "hashes")
+
+    def __init__(self, hashes: Sequence[int]) -> None:
+        self.hashes = hashes
+        self._set: set[int] | None = None
+        self._total: int | None = None
+
+    @property
+    def lengths(self) -> list[int]:
+        """Letters and digits of each sentence: the weights of the comparison."""
+        return [h & _LOW32 for h in self.hashes]
+
+    @property
+    def total(self) -> int:
+        """All their letters and digits (kept: a lookup may compare several)."""
+        if self._total is None:
+            self._total = sum(self.lengths)
+        return self._total
+
+    @property
+    def distinct(self) -> set[int]:
+        """The hashes as a set (kept: a lookup may compare several)."""
+        if self._set is None:
+            self._set = set(self.hashes)
+        return self._set
 
     def to_blob(self) -> bytes:
-        return (
-            np.array(self.hashes, dtype="<i8").tobytes()
-            + np.array(self.lengths, dtype="<u4").tobytes()
-            + np.array(self.sizes, dtype="<u2").tobytes()
-        )
+        stored = array("Q", self.hashes)
+        if sys.byteorder != "little":  # stored little-endian
+            stored.byteswap()
+        return stored.tobytes()
 
     @classmethod
     def from_blob(cls, blob: bytes) -> Sentences:
-        n = len(blob) // 14
-        hashes, lengths, sizes = array("q"), array("I"), array("H")
-        hashes.frombytes(blob[: 8 * n])
-        lengths.frombytes(blob[8 * n : 12 * n])
-        sizes.frombytes(blob[12 * n :])
-        if sys.byteorder != "little":  # stored little-endian
-            for part in (hashes, lengths, sizes):
-                part.byteswap()
-        return cls(hashes, lengths, sizes)  # arrays: read-only use, no tuple copies
+        hashes = array("Q")
+        hashes.frombytes(blob)
+        if sys.byteorder != "little":
+            hashes.byteswap()
+        return cls(hashes)  # an array: read-only use, no list copy
 
 
 class Fingerprint:
-    """What the index needs of one body. The words, letters and sentence ends are
-    found and the letters hashed at once (~30 numpy calls, ~20 µs for 2,800
-    bytes; each call costs ~0.5 µs whatever its few thousand bytes); the key
-    sentences and the sentences for verification only when asked for, so a body
-    that is too short, or whose keys no story has, costs no more."""
+    """What the index needs of one body: its sentences' hashes, found in a few
+    passes of bytes methods and one regular expression over the body (~2,000
+    bytes, a few µs) and one ``zlib.crc32`` call a sentence; its keys only when
+    asked for, so a body too short to index costs no more."""
+
+    __slots__ = ("_indexable", "_keys", "_letters", "_sentences", "_words", "hashes")
 
     def __init__(self, body: str) -> None:
-        data = self.data = normalize(body)
-        # 1 for word bytes, with a 0 on either side: word i is
-        # data[starts[i]:stops[i]].
-        is_word = np.frombuffer(b"\0" + data.translate(_IS_WORD) + b"\0", dtype=np.uint8)
-        edges = np.flatnonzero(is_word[1:] != is_word[:-1])
-        starts, stops = edges[0::2], edges[1::2]
-        self.tokens = n = len(starts)
-        # The letters and digits alone (numpy's compress beats bytes.translate
-        # with a delete argument, 3 µs against 5 on a 2,800-byte body).
-        raw = np.frombuffer(data, dtype=np.uint8)
-        letters = np.compress(is_word[1:-1].view(np.bool_), raw)
-        m = self.letters = len(letters)
-        _POWERS.ensure(m + 1)
-        self._prefix = prefix = np.zeros(m + 1, dtype=_U64)
-        np.cumsum(letters * _POWERS.up[:m], out=prefix[1:])
-        # Sentence ends (byte positions): a stop before a space-like byte, and line
-        # ends. A stop that ends the body ends nothing that follows (the 0 after).
-        marks = np.frombuffer((data + b"\0").translate(_STRUCTURE), dtype=np.uint8)
-        ends = np.flatnonzero(marks >= _LINE)
-        kind = marks[ends]
-        self._line = line = kind == _LINE
-        ending = line | (marks[ends + 1] == _SPACE)
-        if not ending.all():
-            ends, self._line = ends[ending], line[ending]
-        self._ends = ends
-        # Per end: the words before it, and the letters (those of the words).
-        self._sizes = sizes = stops - starts
-        self._words_before = at = np.searchsorted(starts, ends)
-        letters_before = np.zeros(n + 1, dtype=np.intp)
-        np.cumsum(sizes, out=letters_before[1:])
-        self._cut = letters_before[at]
-        self._starts = starts
+        data = normalize(body)
+        # Sentence ends become line ends, then everything but letters, digits and
+        # line ends goes: each line is one sentence's letters.
+        marked = _SENTENCE_END.sub(b"\n", data.translate(_CLASSES))
+        self._letters = letters = marked.translate(None, b" .")
+        crc = zlib.crc32
+        self.hashes = [crc(s) << 32 | len(s) for s in letters.split(b"\n") if s]
+        self._words = data.translate(_WORDS_ONLY)
+        self._indexable: bool | None = None
+        self._keys: list[int] | None = None
         self._sentences: Sentences | None = None
-        self._keys: tuple[np.ndarray, list[int]] | None = None
+
+    @property
+    def tokens(self) -> int:
+        """Words (runs of ASCII letters and digits)."""
+        return len(self._words.split())
 
     @property
     def indexable(self) -> bool:
-        return self.tokens >= MIN_TOKENS
+        if self._indexable is None:
+            # Split no further than MIN_TOKENS words: a long body costs no more.
+            self._indexable = len(self._words.split(None, MIN_TOKENS - 1)) >= MIN_TOKENS
+        return self._indexable
 
     @property
     def text_hash(self) -> int:
-        """The hash of all letters and digits: equal when only case, punctuation,
+        """A hash of all letters and digits: equal when only case, punctuation,
         whitespace or the lead changed (for revisits: is the page unchanged?)."""
-        return int(self._prefix[-1:].view(np.int64)[0])
-
-    def _bounds(self, cut: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The non-empty sentences ending at letter positions ``cut``: their first
-        letter positions, the positions past their end, and which of the
-        ``len(cut) + 1`` pieces they are."""
-        bounds = np.empty(len(cut) + 2, dtype=np.intp)
-        bounds[0], bounds[-1] = 0, self.letters
-        bounds[1:-1] = cut
-        lo, hi = bounds[:-1], bounds[1:]
-        keep = hi > lo
-        return lo[keep], hi[keep], keep
+        digest = hashlib.blake2b(self._letters.replace(b"\n", b""), digest_size=8).digest()
+        return int.from_bytes(digest, "little", signed=True)
 
     @property
     def sentences(self) -> Sentences:
-        """The sentences, split at every sentence end: an edit at any falls on a
-        boundary."""
         if self._sentences is None:
-            lo, hi, keep = self._bounds(self._cut)
-            hashes = (self._prefix[hi] - self._prefix[lo]) * _POWERS.down[lo]
-            # Words: those starting between the two ends.
-            at = np.empty(len(self._ends) + 2, dtype=np.intp)
-            at[0], at[-1] = 0, self.tokens
-            at[1:-1] = self._words_before
-            words = (at[1:] - at[:-1])[keep]
-            self._sentences = Sentences(
-                hashes.view(np.int64).tolist(),
-                (hi - lo).tolist(),
-                np.minimum(words, 0xFFFF).tolist(),
-            )
+            self._sentences = Sentences(self.hashes)
         return self._sentences
 
-    def _key_sentences(self) -> tuple[np.ndarray, list[int]]:
-        """All key sentences, as ascending distinct keys (unsigned 64-bit), and
-        the letters of each."""
-        if self._keys is None and not self.tokens:
-            self._keys = (np.empty(0, dtype=_U64), [])
+    def keys(self, *, probe: bool = False) -> list[int]:
+        """The keys (signed 64-bit, ascending) a story indexes, or that a lookup
+        probes (``probe``): those of the distinct sentences with the least hash
+        (the CRC-32 orders them, the letters only break its ties)."""
         if self._keys is None:
-            # A stop ends a key sentence unless the word before it is a single
-            # letter ("U.S."); a line end always does. (Abbreviations such as
-            # "Jan." were exempted too: no copy of the benchmarks needed it.)
-            single = self._sizes[self._words_before - 1] == 1
-            surely = ~single | self._line | (self._words_before == 0)
-            lo, hi, _ = self._bounds(self._cut[surely])
-            # The key: the mixed hash's high 48 bits, the sentence's letters in the
-            # low 16 (a function of the sentence too), so one sort orders both.
-            mixed = (self._prefix[hi] - self._prefix[lo]) * _POWERS.down_key[lo]
-            keys = np.sort((mixed & _KEY_HIGH) | np.minimum(hi - lo, 0xFFFF).astype(_U64))
-            if len(keys) > 1 and (same := keys[1:] == keys[:-1]).any():
-                keys = keys[np.concatenate(([True], ~same))]  # a sentence said twice
-            letters = (keys & _U64(0xFFFF)).tolist()
-            self._keys = (keys, letters)
-        return self._keys
-
-    def keys(self, *, probe: bool = False) -> np.ndarray:
-        """The keys (unsigned 64-bit, ascending) a story indexes, or that a lookup
-        probes (``probe``): those of the key sentences with the least hash."""
-        return self._key_sentences()[0][: PROBE_KEYS if probe else KEYS_PER_STORY]
+            self._keys = [h - _SIGN for h in sorted(set(self.hashes))[:PROBE_KEYS]]
+        return self._keys if probe else self._keys[:KEYS_PER_STORY]
 
     def letters_of_keys(self, *, probe: bool = False) -> list[int]:
         """The letters of each key sentence of ``keys(probe=...)``."""
-        return self._key_sentences()[1][: PROBE_KEYS if probe else KEYS_PER_STORY]
+        return [k & _LOW32 for k in self.keys(probe=probe)]
 
     def shares(self, *, probe: bool = False) -> list[int]:
-        """For each of ``keys(probe=...)``: its share of their letters, per mille."""
+        """For each of ``keys(probe=...)``: its share of the letters of the
+        ``KEYS_PER_STORY`` least (those a story indexes), per mille; 0 beyond them."""
         letters = self.letters_of_keys(probe=probe)
-        total = sum(letters) or 1
-        return [n * 1000 // total for n in letters]
+        total = sum(letters[:KEYS_PER_STORY]) or 1
+        return [n * 1000 // total if i < KEYS_PER_STORY else 0 for i, n in enumerate(letters)]
 
 
 # --- the verification ------------------------------------------------------------
 
 # Neighbouring sentences re-joined at most when looking for a boundary moved by
-# punctuation (a sentence with seven "U.S." is eight pieces; the real export has
-# sentences with five).
+# punctuation.
 _MAX_JOINED = 8
 
 
-@dataclass(frozen=True, slots=True)
-class Resemblance:
-    """How a story compares with a known one, sentence by sentence."""
+class Resemblance(NamedTuple):
+    """How a story compares with a known one, sentence by sentence. (A tuple:
+    made for every candidate, at a fifth of a frozen dataclass's cost.)"""
 
     shared: int  # sentences in both (a re-joined group counts once)
     added: int  # sentences only in the story looked up
     cut: int  # sentences only in the known story
     places: int  # runs of consecutive added or cut sentences, both sides
-    shared_share: float  # words in shared sentences / words of the longer story
+    shared_share: float  # letters in shared sentences / letters of the longer story
 
     @property
     def near(self) -> bool:
@@ -423,15 +374,15 @@ class Resemblance:
     def describe(self) -> str:
         return (
             f"{self.shared} sentences shared, {self.added} added and {self.cut} cut"
-            f" in {self.places} places, {self.shared_share:.0%} of the words shared"
+            f" in {self.places} places, {self.shared_share:.0%} of the letters shared"
         )
 
 
-def _unmatched(side: Sentences, other: Sentences) -> list[int]:
+def _unmatched(side: Sequence[int], other: Sequence[int]) -> list[int]:
     """Positions of ``side`` whose sentence ``other`` lacks (as multisets)."""
-    pool = Counter(other.hashes)
+    pool = Counter(other)
     left: list[int] = []
-    for i, h in enumerate(side.hashes):
+    for i, h in enumerate(side):
         if pool[h] > 0:
             pool[h] -= 1
         else:
@@ -440,16 +391,16 @@ def _unmatched(side: Sentences, other: Sentences) -> list[int]:
 
 
 def _rejoin(
-    side: Sentences, left: list[int], other: Sentences, other_left: list[int]
+    side: Sequence[int], left: list[int], other: Sequence[int], other_left: list[int]
 ) -> tuple[set[int], set[int]]:
     """Runs of 2 to ``_MAX_JOINED`` consecutive unmatched sentences of ``side``
     whose letters spell one unmatched sentence of ``other`` (a boundary moved by
-    punctuation). Hashes are composed (``h(a + b) = h(a) + P**len(a) * h(b)``), and
-    only for runs as long as such a sentence. Returns the positions used on each
-    side."""
+    punctuation). Hashes are composed (``_joined``), and only for runs as long as
+    such a sentence. Returns the positions used on each side."""
     by_length: dict[int, list[int]] = {}
     for k in other_left:
-        by_length.setdefault(other.lengths[k], []).append(k)
+        by_length.setdefault(other[k] & _LOW32, []).append(k)
+    longest = max(by_length)
     free = set(left)
     used: set[int] = set()
     used_other: set[int] = set()
@@ -458,20 +409,14 @@ def _rejoin(
         for j in range(i, i + _MAX_JOINED):
             if j not in free or j in used:
                 break
-            total += side.lengths[j]
+            total += side[j] & _LOW32
+            if total > longest:
+                break  # runs only grow: none can spell a sentence of ``other``
             if j == i or total not in by_length:
                 continue
-            h, offset = 0, 0
-            for p in range(i, j + 1):
-                h = (h + pow(_POLY, offset, 1 << 64) * (side.hashes[p] & _MASK64)) & _MASK64
-                offset += side.lengths[p]
+            h = _joined(side[i : j + 1])
             match = next(
-                (
-                    k
-                    for k in by_length[total]
-                    if k not in used_other and other.hashes[k] & _MASK64 == h
-                ),
-                None,
+                (k for k in by_length[total] if k not in used_other and other[k] == h), None
             )
             if match is not None:
                 used.update(range(i, j + 1))
@@ -482,41 +427,59 @@ def _rejoin(
 
 def _runs(positions: Sequence[int]) -> int:
     """How many runs of consecutive numbers ``positions`` (sorted) holds."""
+    if len(positions) < 2:
+        return len(positions)
     return sum(1 for i, p in enumerate(positions) if i == 0 or positions[i - 1] != p - 1)
 
 
 def resemblance(new: Sentences, known: Sentences) -> Resemblance:
     """Compare a story with a known one as multisets of sentences, weighted by
-    words. Runs of unmatched sentences whose letters are the same on both sides
-    (a boundary moved by punctuation) count as shared."""
-    new_set, known_set = set(new.hashes), set(known.hashes)
-    if len(new_set) == len(new.hashes) and len(known_set) == len(known.hashes):
-        only_new = [i for i, h in enumerate(new.hashes) if h not in known_set]
-        only_known = [i for i, h in enumerate(known.hashes) if h not in new_set]
+    letters. Runs of unmatched sentences whose letters are the same on both sides
+    (a boundary moved by punctuation) count as shared, looked for only when the
+    story is not near without them (the usual copy adds or cuts whole sentences)."""
+    a, b = new.hashes, known.hashes
+    a_set, b_set = new.distinct, set(b)
+    if len(a_set) == len(a) and len(b_set) == len(b):
+        only_new = [i for i, h in enumerate(a) if h not in b_set]
+        only_known = [i for i, h in enumerate(b) if h not in a_set]
     else:  # a sentence said twice: as multisets
-        only_new = _unmatched(new, known)
-        only_known = _unmatched(known, new)
-    shared = len(new.hashes) - len(only_new)
+        only_new = _unmatched(a, b)
+        only_known = _unmatched(b, a)
+    shared = len(a) - len(only_new)
+    found = _compared(new, b, shared, only_new, only_known)
+    if not (only_new and only_known) or found.near:
+        return found
+    used, used_other = _rejoin(a, only_new, b, only_known)  # runs of the story's
+    if used:
+        shared += len(used_other)  # a group counts once
+        only_new = [i for i in only_new if i not in used]
+        only_known = [i for i in only_known if i not in used_other]
     if only_new and only_known:
-        for a, a_left, b, b_left, swap in (
-            (new, only_new, known, only_known, False),
-            (known, only_known, new, only_new, True),
-        ):
-            used, used_other = _rejoin(a, a_left, b, b_left)
-            if used:
-                shared += len(used_other)
-                used_new, used_known = (used_other, used) if swap else (used, used_other)
-                only_new = [i for i in only_new if i not in used_new]
-                only_known = [i for i in only_known if i not in used_known]
-    new_words = sum(new.sizes)
-    shared_words = new_words - sum(new.sizes[i] for i in only_new)
-    longer = max(new_words, sum(known.sizes)) or 1
+        used, used_other = _rejoin(b, only_known, a, only_new)  # runs of the known one's
+        if used:
+            shared += len(used_other)
+            only_known = [i for i in only_known if i not in used]
+            only_new = [i for i in only_new if i not in used_other]
+    if shared == found.shared:
+        return found
+    return _compared(new, b, shared, only_new, only_known)
+
+
+def _compared(
+    new: Sentences, known: Sequence[int], shared: int, only_new: list[int], only_known: list[int]
+) -> Resemblance:
+    """The resemblance, given which sentences of either side are unmatched. The
+    shared sentences (and re-joined groups) have the same letters on both sides,
+    so the known story's letters are the shared ones plus its unmatched ones."""
+    a = new.hashes
+    shared_letters = new.total - sum([a[i] & _LOW32 for i in only_new])
+    known_letters = shared_letters + sum([known[i] & _LOW32 for i in only_known])
     return Resemblance(
-        shared=shared,
-        added=len(only_new),
-        cut=len(only_known),
-        places=_runs(only_new) + _runs(only_known),
-        shared_share=shared_words / longer,
+        shared,
+        len(only_new),
+        len(only_known),
+        _runs(only_new) + _runs(only_known),
+        shared_letters / (max(new.total, known_letters) or 1),
     )
 
 
@@ -536,12 +499,15 @@ class KeyFilter:
     gains bits (a key of a story discarded later costs a read, never a miss); its
     invariant is that every delivered key has its bit set. Stored in
     ``neardup_filter`` in chunks, updated by ``promote``. A key's bit is chosen by
-    its high bits (keys are hashes multiplied by an odd constant: well mixed)."""
+    its high bits (keys are hashes multiplied by an odd constant: well mixed);
+    keys are signed, and a signed shift then a mask picks the same bit for a key
+    in Python and in numpy."""
 
     def __init__(self, bits: np.ndarray) -> None:
         self.bits = bits
         bits_log2 = (len(bits) * 8).bit_length() - 1
         self.shift = 64 - bits_log2
+        self.mask = (1 << bits_log2) - 1
         self._bytes: bytearray | None = None
 
     def _lookup_bytes(self) -> bytearray:
@@ -558,17 +524,24 @@ class KeyFilter:
         return self._bytes
 
     def _positions(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        slot = keys >> _U64(self.shift)
-        return (slot >> _U64(3)).astype(np.intp), np.left_shift(1, slot & _U64(7)).astype(np.uint8)
+        slot = (keys.astype(np.int64, copy=False) >> self.shift) & self.mask
+        return (slot >> 3).astype(np.intp), np.left_shift(1, slot & 7).astype(np.uint8)
 
     def may_contain(self, keys: np.ndarray) -> np.ndarray:
         byte, mask = self._positions(keys)
         return (self.bits[byte] & mask) != 0
 
     def may_contain_any(self, keys: list[int]) -> list[bool]:
-        """``may_contain`` for unsigned keys given as Python ints."""
+        """``may_contain`` for keys given as Python ints."""
         data, shift, byte_shift = self._lookup_bytes(), self.shift, self.shift + 3
-        return [bool(data[k >> byte_shift] >> ((k >> shift) & 7) & 1) for k in keys]
+        byte_mask = self.mask >> 3
+        return [bool(data[k >> byte_shift & byte_mask] >> (k >> shift & 7) & 1) for k in keys]
+
+    def known(self, keys: list[int]) -> list[int]:
+        """Those of ``keys`` whose bit is set."""
+        data, shift, byte_shift = self._lookup_bytes(), self.shift, self.shift + 3
+        byte_mask = self.mask >> 3
+        return [k for k in keys if data[k >> byte_shift & byte_mask] >> (k >> shift & 7) & 1]
 
     def add(self, keys: np.ndarray) -> None:
         byte, mask = self._positions(keys)
@@ -613,7 +586,10 @@ class KeyFilter:
 
 # --- the index -------------------------------------------------------------------
 
-# ``story``: ``story_of(url)``, shared by a story's versions. ``share``: the key
+# ``story``: ``story_of(url)``, shared by a story's versions and copies; the texts
+# of a story are kept together (``neardup_docs`` is keyed by story: verifying a
+# candidate is one B-tree descent, where a rowid table and an index on story were
+# two), ``id`` orders them (the time of the add, in ns). ``share``: the key
 # sentence's letters per mille of the letters of the story's indexed ones. A run's
 # keys wait in ``neardup_pending_keys`` until ``promote`` moves them, in key
 # order, into ``neardup_keys``: an add then writes ~11 pages a commit instead of
@@ -623,16 +599,16 @@ class KeyFilter:
 # them without reading their rows.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS neardup_docs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    url TEXT NOT NULL,
     story INTEGER NOT NULL,
+    id INTEGER NOT NULL,
+    url TEXT NOT NULL,
     run_id TEXT NOT NULL,
     delivered INTEGER NOT NULL DEFAULT 0,
     text_hash INTEGER NOT NULL,
     sentences BLOB NOT NULL,
-    copy INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS neardup_docs_story ON neardup_docs(story);
+    copy INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (story, id)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS neardup_docs_pending ON neardup_docs(run_id) WHERE delivered = 0;
 CREATE TABLE IF NOT EXISTS neardup_keys (
     key INTEGER NOT NULL,
@@ -655,13 +631,19 @@ CREATE TABLE IF NOT EXISTS neardup_filter (
     bits BLOB NOT NULL
 );
 """
-# Tables of earlier layouts (keys per version and MinHash band keys; pending keys
-# beside delivered ones), dropped when found: never deployed.
-_OLD_LAYOUT = "DROP TABLE IF EXISTS neardup_keys; DROP TABLE IF EXISTS neardup_docs;" + (
-    " DROP TABLE IF EXISTS neardup_filter; DROP TABLE IF EXISTS neardup_boilerplate;"
+# Tables of earlier layouts (keys per version, MinHash band keys, docs by rowid,
+# numpy polynomial hashes), dropped when found: never deployed.
+_OLD_LAYOUT = "".join(
+    f"DROP TABLE IF EXISTS {table};"
+    for table in (
+        "neardup_keys",
+        "neardup_docs",
+        "neardup_pending_keys",
+        "neardup_filter",
+        "neardup_boilerplate",
+    )
 )
 _MIN_KEY_SHARE = int(MIN_KEY_SHARE * 1000)  # per mille, as stored
-_SIGN = 1 << 63
 
 
 @dataclass(frozen=True, slots=True)
@@ -685,13 +667,12 @@ class NearDuplicateIndex:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        columns = {row[1] for row in db.execute("PRAGMA table_info(neardup_keys)")}
-        if columns and ("story" not in columns or "pending_run" in columns):
+        # The current layout keys docs by (story, id); any other is an old one.
+        docs = {row[1]: row[5] for row in db.execute("PRAGMA table_info(neardup_docs)")}
+        if docs and (docs.get("story") != 1 or "copy" not in docs):
             db.executescript(_OLD_LAYOUT)
-        docs = {row[1] for row in db.execute("PRAGMA table_info(neardup_docs)")}
-        if docs and "copy" not in docs:
-            db.execute("ALTER TABLE neardup_docs ADD COLUMN copy INTEGER NOT NULL DEFAULT 0")
         db.executescript(SCHEMA)
+        self._last_id = 0
         self._has_stories = (
             db.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stories'"
@@ -729,7 +710,7 @@ class NearDuplicateIndex:
         bits = KeyFilter.empty()
         cursor = self.db.execute("SELECT key FROM neardup_keys")
         while rows := cursor.fetchmany(1 << 16):
-            bits.add(np.array(rows, dtype=np.int64).ravel().view(_U64))
+            bits.add(np.array(rows, dtype=np.int64).ravel())
         with _savepoint(self.db, "neardup_filter"):
             self.db.execute("DELETE FROM neardup_filter")
             bits.store(self.db, range(_FILTER_BYTES // _FILTER_CHUNK))
@@ -747,7 +728,7 @@ class NearDuplicateIndex:
             )
             found = False
             while rows := cursor.fetchmany(1 << 16):
-                keys.add(np.array(rows, dtype=np.int64).ravel().view(_U64))
+                keys.add(np.array(rows, dtype=np.int64).ravel())
                 found = True
             self._run_keys[run_id] = keys if found else None
         return self._run_keys[run_id]
@@ -760,21 +741,17 @@ class NearDuplicateIndex:
         """(key, story, share) of the ``delivered`` keys (signed) in delivered
         stories, and of the ``pending`` ones in run ``run_id``'s. One statement
         per shape, prepared once (sqlite3's statement cache)."""
+        if not pending:  # (most lookups)
+            return self.db.execute(_DELIVERED_POSTINGS[len(delivered)], delivered).fetchall()
         parts, params = [], []
         if delivered:
-            parts.append(
-                "SELECT key, story, share FROM neardup_keys"
-                f" WHERE key IN ({_marks(len(delivered))})"
-            )
+            parts.append(_DELIVERED_POSTINGS[len(delivered)])
             params += delivered
-        if pending:
-            parts.append(
-                "SELECT key, story, share FROM neardup_pending_keys"
-                f" WHERE run_id = ? AND key IN ({_marks(len(pending))})"
-            )
-            params += [run_id, *pending]
-        if not parts:
-            return []
+        parts.append(
+            "SELECT key, story, share FROM neardup_pending_keys"
+            f" WHERE run_id = ? AND key IN ({_marks(len(pending))})"
+        )
+        params += [run_id, *pending]
         return self.db.execute(" UNION ALL ".join(parts), params).fetchall()
 
     @staticmethod
@@ -785,10 +762,14 @@ class NearDuplicateIndex:
         shared keys hold ``MIN_KEY_SHARE`` of their key letters or of the body's
         (``mine``: the body's share of each key, per mille; ``probed``: the
         share of the keys probed so far); those sharing the most first."""
-        postings = Counter(map(itemgetter(0), rows))
-        boilerplate = {k for k, n in postings.items() if n >= KEY_MAX_STORIES}
-        # The body's letters outside boilerplate keys: what a story can share.
-        ours_total = max(probed - sum(mine[k] for k in boilerplate), 1)
+        if len(rows) < KEY_MAX_STORIES:  # (most lookups) no key can be boilerplate
+            boilerplate: set[int] | tuple[()] = ()
+            ours_total = max(probed, 1)
+        else:
+            postings = Counter(map(itemgetter(0), rows))
+            boilerplate = {k for k, n in postings.items() if n >= KEY_MAX_STORIES}
+            # The body's letters outside boilerplate keys: what a story can share.
+            ours_total = max(probed - sum(mine[k] for k in boilerplate), 1)
         theirs: dict[int, int] = {}  # story: its share (per mille) of the shared keys
         ours: dict[int, int] = {}  # story: the body's share of them, not boilerplate
         for key, story, share in rows:
@@ -803,7 +784,8 @@ class NearDuplicateIndex:
             score = max(theirs[story], our_share * 1000 // ours_total)
             if score >= _MIN_KEY_SHARE:
                 ranked.append((-score, story))
-        ranked.sort()
+        if len(ranked) > 1:
+            ranked.sort()
         return [story for _, story in ranked]
 
     def find(
@@ -811,7 +793,7 @@ class NearDuplicateIndex:
     ) -> NearMatch | None:
         """The known story ``body`` is a near copy of, delivered by an earlier run
         or added by run ``run_id``: the closest, if several (the first of equally
-        close ones; the first found sharing ``CLOSE_ENOUGH`` of the words; those
+        close ones; the first found sharing ``CLOSE_ENOUGH`` of the letters; those
         sharing the body's ``FIRST_PROBES`` least keys before the others, which
         are not read once one of the first is near, or when no story has any of
         the first: distinct known stories are not near one another, and a copy
@@ -825,50 +807,52 @@ class NearDuplicateIndex:
     ) -> NearMatch | None:
         if not fp.indexable:
             return None
-        probe = fp.keys(probe=True).tolist()
-        delivered = self.filter.may_contain_any(probe)
+        probe = fp.keys(probe=True)
+        first = probe[:FIRST_PROBES]
+        delivered_keys = self.filter
         run_keys = self._run_filter(run_id)
-        pending = run_keys.may_contain_any(probe) if run_keys is not None else [False] * len(probe)
-        if not any(delivered) and not any(pending):
-            return None  # no story has any of the keys: nothing to read
+        # Only the first round's keys are tested before it is known whether any
+        # story has one: most new stories end here, with no read at all.
+        delivered = delivered_keys.known(first)
+        pending = run_keys.known(first) if run_keys is not None else []
+        if not delivered and not pending:
+            return None  # none of the least keys is known: not a copy (see find)
         # The body's share of each key, per mille, counted for its KEYS_PER_STORY
         # least only: the sample a story of this text would have indexed (a story
         # shares none of the keys it did not sample).
         shares = fp.shares(probe=True)
-        shares[KEYS_PER_STORY:] = [0] * len(shares[KEYS_PER_STORY:])
-        signed = [k - (1 << 64) if k >= _SIGN else k for k in probe]  # as SQLite stores them
         boilerplate = self.boilerplate
         exclude = None if exclude_url is None else story_of(exclude_url)
         # Two rounds: the FIRST_PROBES least keys, then (unless a close copy was
         # found) the others. A copy shares nearly all of them, and each key
         # found is a B-tree read (~3 µs): most copies are settled by the first.
         rows: list[tuple[int, int, int]] = []
-        mine: dict[int, int] = {}  # signed key: the body's share, per mille
+        mine: dict[int, int] = {}  # key: the body's share, per mille
         probed = 0
-        verified: set[int] = set()
+        verified: list[int] = []
         best: tuple[tuple[float, int, int], NearMatch] | None = None
-        for first, last in ((0, FIRST_PROBES), (FIRST_PROBES, len(probe))):
-            ours = range(first, min(last, len(probe)))
-            probed += sum(shares[first:last])
-            known = [i for i in ours if delivered[i] or pending[i]]
-            if not known:
-                break  # none of the least keys is known: not a copy (see find)
+        for start, stop in ((0, FIRST_PROBES), (FIRST_PROBES, len(probe))):
+            ours = dict(zip(probe[start:stop], shares[start:stop], strict=True))
+            if start:
+                delivered = delivered_keys.known(probe[start:stop])
+                pending = run_keys.known(probe[start:stop]) if run_keys is not None else []
+                if not delivered and not pending:
+                    break  # none of the other keys is known either
+            probed += sum(shares[start:stop])
             # Keys marked boilerplate are not read, and count as boilerplate.
-            marked = [i for i in known if delivered[i] and signed[i] in boilerplate]
-            if marked:
-                probed -= sum(shares[i] for i in marked)
-                known = [i for i in known if i not in marked]
-            mine.update((signed[i], shares[i]) for i in ours)
-            if known:
-                rows += self._postings(
-                    [signed[i] for i in known if delivered[i]],
-                    [signed[i] for i in known if pending[i]],
-                    run_id,
-                )
-            stories = [s for s in self._ranked(rows, mine, probed, exclude) if s not in verified]
+            if boilerplate and (marked := [k for k in delivered if k in boilerplate]):
+                probed -= sum(ours[k] for k in marked)
+                delivered = [k for k in delivered if k not in boilerplate]
+                pending = [k for k in pending if k not in boilerplate]
+            mine.update(ours)
+            if delivered or pending:
+                rows += self._postings(delivered, pending, run_id)
+            stories = self._ranked(rows, mine, probed, exclude)
+            if verified:
+                stories = [s for s in stories if s not in verified]
             if not stories:
                 continue
-            verified.update(stories)
+            verified += stories
             best = self._verify(fp, stories, run_id, best)
             if best is not None:
                 break
@@ -883,15 +867,13 @@ class NearDuplicateIndex:
     ) -> tuple[tuple[float, int, int], NearMatch] | None:
         """The closest near copy among ``stories`` (each of their versions) and
         ``best``, with its rank."""
-        rows = self.db.execute(
-            "SELECT story, id, url, sentences FROM neardup_docs WHERE story IN"
-            f" ({_marks(len(stories))}) AND (delivered = 1 OR run_id = ?)",
-            [*stories, run_id],
-        ).fetchall()
-        order = {story: i for i, story in enumerate(stories)}
-        rows.sort(key=lambda row: (order[row[0]], row[1]))
+        rows = self.db.execute(_DOCS[len(stories)], [*stories, run_id]).fetchall()
+        if len(stories) > 1 or len(rows) > 1:
+            order = {story: i for i, story in enumerate(stories)}
+            rows.sort(key=lambda row: (order[row[0]], row[1]))
+        sentences = fp.sentences
         for _, doc, url, blob in rows:
-            found = resemblance(fp.sentences, Sentences.from_blob(blob))
+            found = resemblance(sentences, Sentences.from_blob(blob))
             if not found.near:
                 continue
             # The closest story wins; of equally close ones, the first delivered.
@@ -920,16 +902,16 @@ class NearDuplicateIndex:
             return False
         story = story_of(url)
         keys = fp.keys()
-        signed = keys.view(np.int64).tolist()
         letters = fp.letters_of_keys()
         run_keys = self._run_filter(run_id)
         if run_keys is None:
             run_keys = self._run_keys[run_id] = KeyFilter.empty(_RUN_FILTER_BITS_LOG2)
         # Which keys other stories hold: read only those the filters let through
         # (usually none of a new story's).
-        unsigned = keys.tolist()
-        delivered = self.filter.may_contain_any(unsigned)
-        pending = run_keys.may_contain_any(unsigned)
+        delivered = self.filter.known(keys)
+        pending = run_keys.known(keys)
+        # Of equally close texts the first added is named: ids follow the clock.
+        self._last_id = max(time.time_ns(), self._last_id + 1)
         # One transaction: in autocommit each of the ~12 key inserts would be a
         # WAL commit of its own.
         with _savepoint(self.db, "neardup_add"):
@@ -937,30 +919,34 @@ class NearDuplicateIndex:
             # stories) are not stored, and the shares are of the keys the story
             # holds; keys it holds already (an earlier version) keep their row.
             known: dict[int, tuple[int, bool]] = {}  # key: (holders, this story's?)
-            for key, holder, _ in self._postings(
-                [k for k, d in zip(signed, delivered, strict=True) if d],
-                [k for k, p in zip(signed, pending, strict=True) if p],
-                run_id,
-            ):
+            for key, holder, _ in self._postings(delivered, pending, run_id):
                 n, mine = known.get(key, (0, False))
                 known[key] = (n + 1, mine or holder == story)
             held = [
                 (k, n, k in known and known[k][1])
-                for k, n in zip(signed, letters, strict=True)
+                for k, n in zip(keys, letters, strict=True)
                 if k not in known or known[k][0] < KEY_MAX_STORIES or known[k][1]
             ]
             total = sum(n for _, n, _ in held) or 1
             self.db.execute(
-                "INSERT INTO neardup_docs (url, story, run_id, delivered, text_hash, sentences,"
-                " copy) VALUES (?, ?, ?, 0, ?, ?, ?)",
-                (url, story, run_id, fp.text_hash, fp.sentences.to_blob(), int(copy)),
+                "INSERT INTO neardup_docs (story, id, url, run_id, delivered, text_hash,"
+                " sentences, copy) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                (
+                    story,
+                    self._last_id,
+                    url,
+                    run_id,
+                    fp.text_hash,
+                    fp.sentences.to_blob(),
+                    int(copy),
+                ),
             )
             self.db.executemany(
                 "INSERT OR IGNORE INTO neardup_pending_keys (run_id, key, story, share)"
                 " VALUES (?, ?, ?, ?)",
                 [(run_id, k, story, n * 1000 // total) for k, n, mine in held if not mine],
             )
-        run_keys.add(keys)
+        run_keys.add(np.array(keys, dtype=np.int64))
         return True
 
     def promote(self, run_id: str) -> int:
@@ -1005,7 +991,7 @@ class NearDuplicateIndex:
                 (run_id,),
             )
             while rows := cursor.fetchmany(1 << 16):
-                values = np.array(rows, dtype=np.int64).ravel().view(_U64)
+                values = np.array(rows, dtype=np.int64).ravel()
                 added.add(values)
                 if self._filter is not None:
                     self._filter.add(values)
@@ -1054,6 +1040,27 @@ class NearDuplicateIndex:
 
 def _marks(n: int) -> str:
     return ",".join("?" * n)
+
+
+class _Statements(dict[int, str]):
+    """A statement's text per number of values in its ``IN (...)``, made once."""
+
+    def __init__(self, template: str) -> None:
+        super().__init__()
+        self.template = template
+
+    def __missing__(self, n: int) -> str:
+        self[n] = text = self.template.format(marks=_marks(n))
+        return text
+
+
+_DELIVERED_POSTINGS = _Statements(
+    "SELECT key, story, share FROM neardup_keys WHERE key IN ({marks})"
+)
+_DOCS = _Statements(
+    "SELECT story, id, url, sentences FROM neardup_docs WHERE story IN ({marks})"
+    " AND (delivered = 1 OR run_id = ?)"
+)
 
 
 class _savepoint:
