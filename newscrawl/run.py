@@ -316,6 +316,9 @@ class Run:
         }
         path = self.output_dir / f"{self.run_id}{MANIFEST_SUFFIX}"
         data = json.dumps(manifest, cls=ScrapyJSONEncoder, indent=2, ensure_ascii=False)
+        # The state's batch of per-item writes first: a run killed after its
+        # manifest is recovered from it, near-duplicate fingerprints included.
+        self.state.flush()
         write_atomically(path, data.encode("utf-8") + b"\n")
         if verdict.status == "complete":
             self.state.mark_delivered()

@@ -137,7 +137,8 @@ def test_a_near_copy_in_a_later_run_is_dropped(tmp_path: Path) -> None:
 def test_a_story_of_a_run_that_died_is_delivered_again(tmp_path: Path) -> None:
     dead = Run(tmp_path, "r1")
     dead.process(item(1))
-    dead.state.db.close()  # killed before its file was in place
+    dead.state.flush()  # its batch of writes committed,
+    dead.state.db.close()  # then killed before its file was in place
 
     again = Run(tmp_path, "r2")
     again.process(item(1))  # the same story: neither an exact nor a near copy now
@@ -150,6 +151,7 @@ def test_near_copies_of_a_run_recovered_from_its_manifest_are_still_caught(
 ) -> None:
     killed = Run(tmp_path, "r1")
     killed.process(first := item(1))  # written, manifest complete, then killed
+    killed.state.flush()  # a run commits its batch before it writes its manifest
     killed.state.db.close()
     state = StateStore(tmp_path, "r2")
     story = RecoveredStory(first["url"], first["article_id"], "h", revision="r")
@@ -283,6 +285,8 @@ def test_a_correction_of_a_run_that_died_keeps_its_version_number(tmp_path: Path
     run.deliver()
     died = Run(tmp_path, "r2")
     died.process(revisit(first, body=BODY.replace("12", "13")))  # never delivered
+    died.state.flush()
+    died.state.db.close()
     retry = Run(tmp_path, "r3")
     retry.process(corrected := revisit(first, body=BODY.replace("12", "13")))
     assert corrected["version"] == 2

@@ -38,7 +38,8 @@ def test_a_crashed_runs_claims_are_forgotten_by_the_next_run(tmp_path: Path) -> 
     crashed = run(tmp_path, "r1")
     crashed.claim(URL, "iaaaaaaa0000001", "h1")
     crashed.mark_written(URL)
-    crashed.db.close()  # killed before its file was renamed
+    crashed.flush()  # its batch of writes committed,
+    crashed.db.close()  # then killed before its file was renamed
     store = StateStore(tmp_path, "r2")
     assert store.start_run() == 1
     assert store.outcome(URL) is None
