@@ -1,9 +1,10 @@
-"""The schema stage: the check compiled from the JSON Schema never passes an item
-jsonschema refuses, and refused items are dropped with their field and reason.
+"""The schema stage: fastjsonschema, which passes items, agrees with jsonschema,
+which judges the ones it refuses, and refused items are dropped with their field
+and reason.
 
-Why: the compiled check (``newscrawl.pipelines.validation.compile_schema``) is what
-lets every item be checked for ~7 µs instead of jsonschema's ~60 µs; it is only
-sound if it is conservative, which these tests pin on generated items.
+Why: fastjsonschema's compiled check is what lets every item be checked for ~5 µs
+instead of jsonschema's ~60 µs; it is only sound if it never passes an item
+jsonschema refuses, which these tests pin on generated items.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 import pytest
 from hypothesis import given, settings
@@ -20,12 +22,21 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from newscrawl.items import ArticleItem
-from newscrawl.pipelines.validation import SchemaMismatch, SchemaPipeline, compile_schema
+from newscrawl.pipelines.validation import SchemaMismatch, SchemaPipeline
 from newscrawl.settings import ARTICLE_SCHEMA
 
 SCHEMA: dict[str, Any] = json.loads(Path(ARTICLE_SCHEMA).read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
-CHECK = compile_schema(SCHEMA)
+CHECK = fastjsonschema.compile(SCHEMA)
+
+
+def passes(item: dict[str, Any]) -> bool:
+    try:
+        CHECK(item)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
 
 VALID: dict[str, Any] = {
     "url": "https://www.ecns.cn/news/politics/2025-01-10/detail-ihaabcde1234567.shtml",
@@ -65,9 +76,8 @@ json_values = st.recursive(
 
 
 def test_the_shipped_schema_compiles_and_passes_a_valid_item() -> None:
-    assert CHECK is not None, "a keyword the compiler does not know: every item goes slow"
     assert list(VALIDATOR.iter_errors(VALID)) == []
-    assert CHECK(VALID)
+    assert passes(VALID)
 
 
 @settings(max_examples=600, deadline=None)
@@ -75,29 +85,11 @@ def test_the_shipped_schema_compiles_and_passes_a_valid_item() -> None:
     changes=st.dictionaries(st.sampled_from([*VALID, "extra"]), json_values, max_size=4),
     removed=st.sets(st.sampled_from(list(VALID)), max_size=2),
 )
-def test_the_compiled_check_passes_only_what_jsonschema_passes(
+def test_fastjsonschema_and_jsonschema_agree_on_generated_items(
     changes: dict[str, Any], removed: set[str]
 ) -> None:
     item = {k: v for k, v in {**VALID, **changes}.items() if k not in removed}
-    assert CHECK is not None
-    if CHECK(item):
-        assert list(VALIDATOR.iter_errors(item)) == [], item
-
-
-@pytest.mark.parametrize(
-    "schema",
-    [
-        {"type": "object", "properties": {"a": {"enum": [1]}}},
-        {"type": "string", "format": "date-time"},
-        {"items": [{"type": "string"}]},
-        {"additionalProperties": {"type": "string"}},
-        {"type": "object", "patternProperties": {"^a": {"type": "string"}}},
-    ],
-)
-def test_a_keyword_the_compiler_does_not_know_leaves_the_schema_to_jsonschema(
-    schema: dict[str, Any],
-) -> None:
-    assert compile_schema(schema) is None
+    assert passes(item) == (list(VALIDATOR.iter_errors(item)) == []), item
 
 
 def test_an_item_that_does_not_fit_is_dropped_with_its_field_and_keyword() -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from numbers import Number
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
@@ -104,14 +104,11 @@ class SchemaPipeline:
     minimal spider, mostly not validating (it copies the item with
     ``ItemAdapter.asdict`` and runs ``slugify`` over its stat names on every item).
     A jsonschema validator built once costs ~60 µs an item and ~30 ms of import at
-    every start-up; the check compiled from the same schema (``compile_schema``)
-    costs ~7 µs (the whole stage ~30 µs, with the item's copy and the stats).
-    jsonschema stays the judge of every item the compiled check does not pass: the
-    check is conservative (it passes only what jsonschema passes, as
-    ``tests/test_schema_check.py`` verifies on generated items), so an item is
-    dropped only on jsonschema's word, with its errors. A schema using a keyword the
-    compiler does not know is checked by jsonschema alone. ``python -m bench.stages``
-    measures the stage.
+    every start-up; ``fastjsonschema`` compiles the same schema into Python code
+    that checks an item in ~5 µs, but stops at the first error. So fastjsonschema
+    passes items, and jsonschema, imported on first need, judges every item it
+    refuses and names all its errors (``tests/test_schema_check.py`` checks on
+    generated items that the two agree on the shipped schema).
 
     Stats, under ``newscrawl/schema/``: ``items`` checked, ``items/invalid``, and
     ``errors/<field>/<keyword>`` for each error (e.g. ``errors/title/minLength``);
@@ -120,11 +117,10 @@ class SchemaPipeline:
 
     def __init__(self, schema: dict[str, Any], stats: StatsCollector) -> None:
         self.schema = schema
-        self.fast_check = compile_schema(schema)
+        # Compiled now: a broken schema stops the run before it crawls.
+        self.fast_check = fastjsonschema.compile(schema)
         self.stats = stats
         self._validator: Any = None
-        if self.fast_check is None:
-            self._jsonschema()  # built now: a broken schema stops the run before it crawls
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SchemaPipeline:
@@ -145,8 +141,11 @@ class SchemaPipeline:
         self.stats.inc_value("newscrawl/schema/items")
         # A shallow copy is enough: the nested values are plain lists and dicts.
         data = dict(item) if isinstance(item, Mapping) else ItemAdapter(item).asdict()
-        if self.fast_check is not None and self.fast_check(data):
+        try:
+            self.fast_check(data)
             return item
+        except fastjsonschema.JsonSchemaException:
+            pass
         errors = [_describe(error) for error in self._jsonschema().iter_errors(data)]
         if not errors:
             return item
@@ -164,110 +163,3 @@ def _describe(error: Any) -> tuple[str, str, str]:
         path.append(m.group(1))
     message = error.message if len(error.message) <= 200 else error.message[:200] + "…"
     return ".".join(path) or "item", str(error.validator), message
-
-
-# --- the compiled check --------------------------------------------------------------
-
-Check = Callable[[Any], bool]
-# Keywords that only describe.
-_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "examples"})
-_KEYWORDS = frozenset(
-    {
-        "type", "properties", "required", "additionalProperties", "items",
-        "pattern", "minLength", "maxLength", "minimum", "maximum",
-    }
-)  # fmt: skip
-# Exact types, narrower than JSON Schema's where Python's differ (an integer-valued
-# float is an "integer", a bool is no number there): what they refuse, jsonschema judges.
-_TYPES: dict[str, Check] = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: type(v) is int,
-    "number": lambda v: type(v) is int or type(v) is float,
-    "null": lambda v: v is None,
-    "boolean": lambda v: type(v) is bool,
-    "array": lambda v: isinstance(v, list),
-    "object": lambda v: isinstance(v, dict),
-}
-
-
-def compile_schema(schema: Any) -> Check | None:
-    """A function that returns True only for instances ``schema`` accepts (False may
-    be a false alarm: ask jsonschema), built from the draft-07 keywords listed in
-    ``_KEYWORDS``; None when the schema uses any other."""
-    if not isinstance(schema, dict) or not schema.keys() <= _KEYWORDS | _ANNOTATIONS:
-        return None
-    checks: list[Check] = []
-    if "type" in schema:
-        names = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
-        if not all(name in _TYPES for name in names):
-            return None
-        types = [_TYPES[name] for name in names]
-        checks.append(types[0] if len(types) == 1 else lambda v: any(t(v) for t in types))
-    if "pattern" in schema:
-        search = re.compile(schema["pattern"]).search  # jsonschema searches too
-        checks.append(lambda v: not isinstance(v, str) or search(v) is not None)
-    if "minLength" in schema:
-        shortest = schema["minLength"]
-        checks.append(lambda v: not isinstance(v, str) or len(v) >= shortest)
-    if "maxLength" in schema:
-        longest = schema["maxLength"]
-        checks.append(lambda v: not isinstance(v, str) or len(v) <= longest)
-    if "minimum" in schema:
-        low = schema["minimum"]
-        checks.append(lambda v: v >= low if _TYPES["number"](v) else not _is_number(v))
-    if "maximum" in schema:
-        high = schema["maximum"]
-        checks.append(lambda v: v <= high if _TYPES["number"](v) else not _is_number(v))
-    if "required" in schema:
-        required = tuple(schema["required"])
-        checks.append(lambda v: not isinstance(v, dict) or all(k in v for k in required))
-    properties: dict[str, Check] = {}
-    for name, sub in schema.get("properties", {}).items():
-        compiled = compile_schema(sub)
-        if compiled is None:
-            return None
-        properties[name] = compiled
-    if properties:
-        checks.append(_properties_check(tuple(properties.items())))
-    extra = schema.get("additionalProperties", True)
-    if extra is False:
-        allowed = frozenset(schema.get("properties", {}))
-        checks.append(lambda v: not isinstance(v, dict) or v.keys() <= allowed)
-    elif extra is not True:
-        return None
-    if "items" in schema:
-        each = compile_schema(schema["items"])
-        if each is None:
-            return None
-        checks.append(lambda v: not isinstance(v, list) or all(each(x) for x in v))
-    return checks[0] if len(checks) == 1 else _all_of(tuple(checks))
-
-
-# Loops rather than all() over generators: the check runs for every field of every
-# item, and a generator per call costs more than the comparisons it makes.
-def _all_of(checks: tuple[Check, ...]) -> Check:
-    def check(value: Any) -> bool:
-        for each in checks:  # noqa: SIM110 (see above)
-            if not each(value):
-                return False
-        return True
-
-    return check
-
-
-def _properties_check(properties: tuple[tuple[str, Check], ...]) -> Check:
-    def check(value: Any) -> bool:
-        if isinstance(value, dict):
-            for name, each in properties:
-                if name in value and not each(value[name]):
-                    return False
-        return True
-
-    return check
-
-
-def _is_number(value: Any) -> bool:
-    """A number to JSON Schema (not a bool). The limits do not apply to other values;
-    a number of a type the compiled check does not compare (Decimal, Fraction…) is
-    never passed by it: jsonschema judges."""
-    return isinstance(value, Number) and not isinstance(value, bool)
