@@ -222,15 +222,18 @@ class Run:
         # its files, nothing to read or move. Only the others' manifests are read, so
         # start-up does not grow with the runs kept in the output folder.
         settled = self.state.settled_runs()
-        names = sorted(entry.name for entry in os.scandir(self.output_dir))
-
-        def unsettled(name: str) -> bool:
-            m = RUN_FILE_RE.match(name)
-            return m is None or m["run_id"] not in settled
+        # A run id is the spider's name and a fixed-width suffix: the names of
+        # settled runs' files (nearly all of them) are passed over by a set lookup.
+        id_width = len(new_run_id(self.spider_name))
+        names = sorted(
+            entry.name
+            for entry in os.scandir(self.output_dir)
+            if entry.name[:id_width] not in settled and RUN_FILE_RE.match(entry.name)
+        )
 
         named: set[str] = set()
         for name in names:
-            if not name.endswith(MANIFEST_SUFFIX) or not unsettled(name):
+            if not name.endswith(MANIFEST_SUFFIX):
                 continue
             manifest_path = self.output_dir / name
             try:
@@ -255,8 +258,6 @@ class Run:
                     len(stories),
                 )
         for name in names:
-            if not RUN_FILE_RE.match(name) or not unsettled(name):
-                continue
             path = self.output_dir / name
             unnamed_file = path.suffix == ".jsonl" and path.name not in named
             if unnamed_file or path.name.endswith(PART_SUFFIX):
