@@ -121,9 +121,10 @@ def run(
         "requests). "
         "Seeded stories are delivered rows in `stories`"
         + (
-            ", each with a delivered near-duplicate fingerprint (16 random band keys)."
+            ", each with a delivered near-duplicate fingerprint (the index's own add and"
+            " promote, over a generated body)."
             if near_seeded
-            else " (this state has no near-duplicate index)."
+            else " (the near-duplicate index did not take them all: see bench/seed.py)."
         )
     )
     rows = []
