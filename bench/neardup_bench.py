@@ -240,13 +240,13 @@ def recall(stories: list[tuple[str, str]], seed: int) -> dict[str, tuple[int, in
 def fill_rows(
     rng: np.random.Generator, rows: int, stories: np.ndarray, chunks: int = 64
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``rows`` random keys of the synthetic ``stories`` (their story ids), produced
-    in ascending key order chunk by chunk (B-tree friendly, bounded memory): each
-    chunk covers one slice of the key space."""
+    """``rows`` random keys (CRC-32s, as real keys) of the synthetic ``stories``
+    (their story ids), produced in ascending key order chunk by chunk (B-tree
+    friendly, bounded memory): each chunk covers one slice of the key space."""
     per_chunk = rows // chunks
-    step = (1 << 64) // chunks
+    step = (1 << 32) // chunks
     for c in range(chunks):
-        low = -(1 << 63) + c * step
+        low = c * step
         keys = np.sort(rng.integers(low, low + step - 1, size=per_chunk, dtype=np.int64))
         yield keys, stories[rng.integers(0, len(stories), size=per_chunk)]
 
@@ -291,8 +291,7 @@ def seed_known(path: Path, stories: list[tuple[str, str]], known: int, seed: int
         for j in np.argsort(story_ids).tolist():
             i, story = first + j, int(story_ids[j])
             n = blob_rng.randint(3, 25)
-            # A sentence's hash: its CRC-32, and its letters (120) above.
-            sentences = neardup.Sentences([blob_rng.getrandbits(32) | 120 << 32 for _ in range(n)])
+            sentences = neardup.Sentences([blob_rng.getrandbits(32) for _ in range(n)], [120] * n)
             yield (
                 story,
                 i,

@@ -95,7 +95,7 @@ KEYS_PER_STORY = 12
 # sentences), so most copies are settled, and most new stories dismissed, by the
 # first round: each key a story has costs a B-tree read (~3 µs at a million
 # stories). Recall measured the same with 4 as with all at once.
-FIRST_PROBES = 4
+FIRST_PROBES = 3
 # Key sentences a lookup probes, the least first: a known story's sampled
 # sentences that the copy kept are among the copy's least unless more sentences
 # than this minus ``KEYS_PER_STORY`` were added below them.
@@ -198,17 +198,12 @@ _CLASSES = bytes(
     c if c in _WORD_BYTES else 0x2E if c in b".!?" else 0x0A if c == 0x0A else 0x20
     for c in range(256)
 )
-_WORDS_ONLY = bytes(c if c in _WORD_BYTES else 0x20 for c in range(256))
 # A sentence ends at a line end (paragraphs are separate <p> blocks) and at a stop
 # before a space-like byte, unless the word before it is a single letter ("U.S.",
 # "p.m."): so "U.S." respelled "US" moves no boundary. (Abbreviations such as
 # "Jan." end a sentence: the same in the story and its copies.) Matched on
 # ``_CLASSES`` bytes, where it starts with a literal ". " (a fast scan).
 _SENTENCE_END = re.compile(rb"\. (?<![ .\n][a-z0-9]\. )")
-_LOW32 = 0xFFFFFFFF
-# Keys are sentence hashes, signed as SQLite stores them: subtracting 2**63 keeps
-# their order, so the least hashes are the least keys.
-_SIGN = 1 << 63
 
 
 def story_of(url: str) -> int:
@@ -217,35 +212,30 @@ def story_of(url: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
-def _joined(hashes: Sequence[int]) -> int:
-    """The hash of consecutive sentences read as one, from theirs: the CRC-32 is
+def _joined(crcs: Sequence[int], lengths: Sequence[int]) -> int:
+    """The CRC-32 of consecutive sentences read as one, from theirs: the CRC is
     affine, so ``crc(a + b) = crc(b) ^ crc(zeros, crc(a)) ^ crc(zeros)`` with
     ``zeros`` as many zero bytes as ``b`` has letters."""
-    crc, letters = 0, 0
-    for h in hashes:
-        n = h & _LOW32
+    crc = 0
+    for c, n in zip(crcs, lengths, strict=True):
         zeros = bytes(n)
-        crc = h >> 32 ^ zlib.crc32(zeros, crc) ^ zlib.crc32(zeros)
-        letters += n
-    return crc << 32 | letters
+        crc = c ^ zlib.crc32(zeros, crc) ^ zlib.crc32(zeros)
+    return crc
 
 
 class Sentences:
     """A story as the verification sees it, sentence by sentence, in order: the
-    hash of each sentence, the CRC-32 of its letters and digits in the high 32
-    bits and their number in the low 32; stored as 8 bytes a sentence."""
+    CRC-32 of each sentence's letters and digits (two distinct sentences of two
+    stories share one once in ~10 million comparisons of 25-sentence stories),
+    and their number, its weight; stored as 8 bytes a sentence."""
 
-    __slots__ = ("_set", "_total", "hashes")
+    __slots__ = ("_set", "_total", "hashes", "lengths")
 
-    def __init__(self, hashes: Sequence[int]) -> None:
+    def __init__(self, hashes: Sequence[int], lengths: Sequence[int]) -> None:
         self.hashes = hashes
+        self.lengths = lengths
         self._set: set[int] | None = None
         self._total: int | None = None
-
-    @property
-    def lengths(self) -> list[int]:
-        """Letters and digits of each sentence: the weights of the comparison."""
-        return [h & _LOW32 for h in self.hashes]
 
     @property
     def total(self) -> int:
@@ -262,18 +252,21 @@ class Sentences:
         return self._set
 
     def to_blob(self) -> bytes:
-        stored = array("Q", self.hashes)
+        stored = array("I", self.hashes) + array("I", self.lengths)
         if sys.byteorder != "little":  # stored little-endian
             stored.byteswap()
         return stored.tobytes()
 
     @classmethod
     def from_blob(cls, blob: bytes) -> Sentences:
-        hashes = array("Q")
-        hashes.frombytes(blob)
+        half = len(blob) // 2
+        hashes, lengths = array("I"), array("I")
+        hashes.frombytes(blob[:half])
+        lengths.frombytes(blob[half:])
         if sys.byteorder != "little":
             hashes.byteswap()
-        return cls(hashes)  # an array: read-only use, no list copy
+            lengths.byteswap()
+        return cls(hashes, lengths)  # arrays: read-only use, no list copies
 
 
 class Fingerprint:
@@ -282,31 +275,45 @@ class Fingerprint:
     bytes, a few µs) and one ``zlib.crc32`` call a sentence; its keys only when
     asked for, so a body too short to index costs no more."""
 
-    __slots__ = ("_indexable", "_keys", "_letters", "_sentences", "_words", "hashes")
+    __slots__ = (
+        "_by_key",
+        "_indexable",
+        "_key_letters",
+        "_keys",
+        "_letters",
+        "_marked",
+        "_sentences",
+        "hashes",
+        "lengths",
+    )
 
     def __init__(self, body: str) -> None:
         data = normalize(body)
         # Sentence ends become line ends, then everything but letters, digits and
-        # line ends goes: each line is one sentence's letters.
-        marked = _SENTENCE_END.sub(b"\n", data.translate(_CLASSES))
+        # line ends goes: each line is one sentence's letters. The per-sentence
+        # work is in C (map), not in a Python loop.
+        self._marked = marked = _SENTENCE_END.sub(b"\n", data.translate(_CLASSES))
         self._letters = letters = marked.translate(None, b" .")
-        crc = zlib.crc32
-        self.hashes = [crc(s) << 32 | len(s) for s in letters.split(b"\n") if s]
-        self._words = data.translate(_WORDS_ONLY)
+        sentences = list(filter(None, letters.split(b"\n")))
+        self.hashes = list(map(zlib.crc32, sentences))
+        self.lengths = list(map(len, sentences))
         self._indexable: bool | None = None
         self._keys: list[int] | None = None
+        self._key_letters: list[int] = []
+        self._by_key: dict[int, int] = {}  # key: its sentence's letters
         self._sentences: Sentences | None = None
 
     @property
     def tokens(self) -> int:
-        """Words (runs of ASCII letters and digits)."""
-        return len(self._words.split())
+        """Words: runs of letters and digits between spaces or sentence ends ("U.S."
+        is one, as is "3.4")."""
+        return len(self._marked.split())
 
     @property
     def indexable(self) -> bool:
         if self._indexable is None:
             # Split no further than MIN_TOKENS words: a long body costs no more.
-            self._indexable = len(self._words.split(None, MIN_TOKENS - 1)) >= MIN_TOKENS
+            self._indexable = len(self._marked.split(None, MIN_TOKENS - 1)) >= MIN_TOKENS
         return self._indexable
 
     @property
@@ -319,27 +326,37 @@ class Fingerprint:
     @property
     def sentences(self) -> Sentences:
         if self._sentences is None:
-            self._sentences = Sentences(self.hashes)
+            self._sentences = Sentences(self.hashes, self.lengths)
         return self._sentences
 
     def keys(self, *, probe: bool = False) -> list[int]:
-        """The keys (signed 64-bit, ascending) a story indexes, or that a lookup
-        probes (``probe``): those of the distinct sentences with the least hash
-        (the CRC-32 orders them, the letters only break its ties)."""
+        """The keys (ascending) a story indexes, or that a lookup probes
+        (``probe``): the least CRCs of its distinct sentences. (~10 million keys
+        in 2**32 values: a probe meets a stranger's key once in ~400, a candidate
+        the verification dismisses.)"""
         if self._keys is None:
-            self._keys = [h - _SIGN for h in sorted(set(self.hashes))[:PROBE_KEYS]]
+            self._by_key = by_crc = dict(zip(self.hashes, self.lengths, strict=True))
+            self._keys = least = sorted(by_crc)[:PROBE_KEYS]
+            self._key_letters = list(map(by_crc.__getitem__, least))
         return self._keys if probe else self._keys[:KEYS_PER_STORY]
 
     def letters_of_keys(self, *, probe: bool = False) -> list[int]:
         """The letters of each key sentence of ``keys(probe=...)``."""
-        return [k & _LOW32 for k in self.keys(probe=probe)]
+        self.keys()
+        return self._key_letters if probe else self._key_letters[:KEYS_PER_STORY]
 
     def shares(self, *, probe: bool = False) -> list[int]:
         """For each of ``keys(probe=...)``: its share of the letters of the
         ``KEYS_PER_STORY`` least (those a story indexes), per mille; 0 beyond them."""
-        letters = self.letters_of_keys(probe=probe)
+        return self.shares_of(0, PROBE_KEYS if probe else KEYS_PER_STORY)
+
+    def shares_of(self, start: int, stop: int) -> list[int]:
+        """``shares(probe=True)[start:stop]``, without the others (a lookup's first
+        round needs its few keys' only)."""
+        letters = self.letters_of_keys(probe=True)
         total = sum(letters[:KEYS_PER_STORY]) or 1
-        return [n * 1000 // total if i < KEYS_PER_STORY else 0 for i, n in enumerate(letters)]
+        shares = [n * 1000 // total for n in letters[start : min(stop, KEYS_PER_STORY)]]
+        return shares + [0] * (len(letters[start:stop]) - len(shares))
 
 
 # --- the verification ------------------------------------------------------------
@@ -391,16 +408,17 @@ def _unmatched(side: Sequence[int], other: Sequence[int]) -> list[int]:
 
 
 def _rejoin(
-    side: Sequence[int], left: list[int], other: Sequence[int], other_left: list[int]
+    side: Sentences, left: list[int], other: Sentences, other_left: list[int]
 ) -> tuple[set[int], set[int]]:
     """Runs of 2 to ``_MAX_JOINED`` consecutive unmatched sentences of ``side``
     whose letters spell one unmatched sentence of ``other`` (a boundary moved by
-    punctuation). Hashes are composed (``_joined``), and only for runs as long as
+    punctuation). CRCs are composed (``_joined``), and only for runs as long as
     such a sentence. Returns the positions used on each side."""
     by_length: dict[int, list[int]] = {}
     for k in other_left:
-        by_length.setdefault(other[k] & _LOW32, []).append(k)
+        by_length.setdefault(other.lengths[k], []).append(k)
     longest = max(by_length)
+    lengths, crcs = side.lengths, side.hashes
     free = set(left)
     used: set[int] = set()
     used_other: set[int] = set()
@@ -409,14 +427,15 @@ def _rejoin(
         for j in range(i, i + _MAX_JOINED):
             if j not in free or j in used:
                 break
-            total += side[j] & _LOW32
+            total += lengths[j]
             if total > longest:
                 break  # runs only grow: none can spell a sentence of ``other``
             if j == i or total not in by_length:
                 continue
-            h = _joined(side[i : j + 1])
+            crc = _joined(crcs[i : j + 1], lengths[i : j + 1])
             match = next(
-                (k for k in by_length[total] if k not in used_other and other[k] == h), None
+                (k for k in by_length[total] if k not in used_other and other.hashes[k] == crc),
+                None,
             )
             if match is not None:
                 used.update(range(i, j + 1))
@@ -446,34 +465,34 @@ def resemblance(new: Sentences, known: Sentences) -> Resemblance:
         only_new = _unmatched(a, b)
         only_known = _unmatched(b, a)
     shared = len(a) - len(only_new)
-    found = _compared(new, b, shared, only_new, only_known)
+    found = _compared(new, known, shared, only_new, only_known)
     if not (only_new and only_known) or found.near:
         return found
-    used, used_other = _rejoin(a, only_new, b, only_known)  # runs of the story's
+    used, used_other = _rejoin(new, only_new, known, only_known)  # runs of the story's
     if used:
         shared += len(used_other)  # a group counts once
         only_new = [i for i in only_new if i not in used]
         only_known = [i for i in only_known if i not in used_other]
     if only_new and only_known:
-        used, used_other = _rejoin(b, only_known, a, only_new)  # runs of the known one's
+        used, used_other = _rejoin(known, only_known, new, only_new)  # runs of the known one's
         if used:
             shared += len(used_other)
             only_known = [i for i in only_known if i not in used]
             only_new = [i for i in only_new if i not in used_other]
     if shared == found.shared:
         return found
-    return _compared(new, b, shared, only_new, only_known)
+    return _compared(new, known, shared, only_new, only_known)
 
 
 def _compared(
-    new: Sentences, known: Sequence[int], shared: int, only_new: list[int], only_known: list[int]
+    new: Sentences, known: Sentences, shared: int, only_new: list[int], only_known: list[int]
 ) -> Resemblance:
     """The resemblance, given which sentences of either side are unmatched. The
     shared sentences (and re-joined groups) have the same letters on both sides,
     so the known story's letters are the shared ones plus its unmatched ones."""
-    a = new.hashes
-    shared_letters = new.total - sum([a[i] & _LOW32 for i in only_new])
-    known_letters = shared_letters + sum([known[i] & _LOW32 for i in only_known])
+    a, b = new.lengths, known.lengths
+    shared_letters = new.total - sum([a[i] for i in only_new])
+    known_letters = shared_letters + sum([b[i] for i in only_known])
     return Resemblance(
         shared,
         len(only_new),
@@ -499,14 +518,13 @@ class KeyFilter:
     gains bits (a key of a story discarded later costs a read, never a miss); its
     invariant is that every delivered key has its bit set. Stored in
     ``neardup_filter`` in chunks, updated by ``promote``. A key's bit is chosen by
-    its high bits (keys are hashes multiplied by an odd constant: well mixed);
-    keys are signed, and a signed shift then a mask picks the same bit for a key
-    in Python and in numpy."""
+    the high bits of its 32 (keys are CRC-32s: well mixed); a shift then a mask
+    picks the same bit for a key in Python and in numpy, whatever its size."""
 
     def __init__(self, bits: np.ndarray) -> None:
         self.bits = bits
         bits_log2 = (len(bits) * 8).bit_length() - 1
-        self.shift = 64 - bits_log2
+        self.shift = 32 - bits_log2
         self.mask = (1 << bits_log2) - 1
         self._bytes: bytearray | None = None
 
@@ -742,6 +760,8 @@ class NearDuplicateIndex:
         stories, and of the ``pending`` ones in run ``run_id``'s. One statement
         per shape, prepared once (sqlite3's statement cache)."""
         if not pending:  # (most lookups)
+            if not delivered:
+                return []
             return self.db.execute(_DELIVERED_POSTINGS[len(delivered)], delivered).fetchall()
         parts, params = [], []
         if delivered:
@@ -757,11 +777,12 @@ class NearDuplicateIndex:
     @staticmethod
     def _ranked(
         rows: list[tuple[int, int, int]], mine: dict[int, int], probed: int, exclude: int | None
-    ) -> list[int]:
+    ) -> list[tuple[int, int]]:
         """The stories of ``rows`` sharing a key that is not boilerplate, whose
         shared keys hold ``MIN_KEY_SHARE`` of their key letters or of the body's
         (``mine``: the body's share of each key, per mille; ``probed``: the
-        share of the keys probed so far); those sharing the most first."""
+        share of the keys probed so far); those sharing the most first, as
+        (-score, story)."""
         if len(rows) < KEY_MAX_STORIES:  # (most lookups) no key can be boilerplate
             boilerplate: set[int] | tuple[()] = ()
             ours_total = max(probed, 1)
@@ -786,7 +807,7 @@ class NearDuplicateIndex:
                 ranked.append((-score, story))
         if len(ranked) > 1:
             ranked.sort()
-        return [story for _, story in ranked]
+        return ranked
 
     def find(
         self, body: str, run_id: str | None = None, *, exclude_url: str | None = None
@@ -808,20 +829,26 @@ class NearDuplicateIndex:
         if not fp.indexable:
             return None
         probe = fp.keys(probe=True)
-        first = probe[:FIRST_PROBES]
+        boilerplate = self.boilerplate
+        if boilerplate:
+            # Keys marked boilerplate identify no story: they are neither read nor
+            # counted, and the rounds are made of the others (in the templated
+            # replica most copies have one among their two least).
+            probe = [k for k in probe if k not in boilerplate]
         delivered_keys = self.filter
         run_keys = self._run_filter(run_id)
         # Only the first round's keys are tested before it is known whether any
         # story has one: most new stories end here, with no read at all.
+        first = probe[:FIRST_PROBES]
         delivered = delivered_keys.known(first)
         pending = run_keys.known(first) if run_keys is not None else []
         if not delivered and not pending:
             return None  # none of the least keys is known: not a copy (see find)
         # The body's share of each key, per mille, counted for its KEYS_PER_STORY
-        # least only: the sample a story of this text would have indexed (a story
-        # shares none of the keys it did not sample).
-        shares = fp.shares(probe=True)
-        boilerplate = self.boilerplate
+        # least only (up to ``last``): the sample a story of this text would have
+        # indexed (a story shares none of the keys it did not sample).
+        last, total = fp.keys()[-1], sum(fp.letters_of_keys()) or 1
+        letters = fp._by_key
         exclude = None if exclude_url is None else story_of(exclude_url)
         # Two rounds: the FIRST_PROBES least keys, then (unless a close copy was
         # found) the others. A copy shares nearly all of them, and each key
@@ -832,44 +859,46 @@ class NearDuplicateIndex:
         verified: list[int] = []
         best: tuple[tuple[float, int, int], NearMatch] | None = None
         for start, stop in ((0, FIRST_PROBES), (FIRST_PROBES, len(probe))):
-            ours = dict(zip(probe[start:stop], shares[start:stop], strict=True))
+            keys = probe[start:stop]
+            if not keys:
+                break
+            ours = {k: letters[k] * 1000 // total if k <= last else 0 for k in keys}
+            probed += sum(ours.values())
+            mine.update(ours)
             if start:
-                delivered = delivered_keys.known(probe[start:stop])
-                pending = run_keys.known(probe[start:stop]) if run_keys is not None else []
+                delivered = delivered_keys.known(keys)
+                pending = run_keys.known(keys) if run_keys is not None else []
                 if not delivered and not pending:
                     break  # none of the other keys is known either
-            probed += sum(shares[start:stop])
-            # Keys marked boilerplate are not read, and count as boilerplate.
-            if boilerplate and (marked := [k for k in delivered if k in boilerplate]):
-                probed -= sum(ours[k] for k in marked)
-                delivered = [k for k in delivered if k not in boilerplate]
-                pending = [k for k in pending if k not in boilerplate]
-            mine.update(ours)
-            if delivered or pending:
-                rows += self._postings(delivered, pending, run_id)
-            stories = self._ranked(rows, mine, probed, exclude)
+            rows += self._postings(delivered, pending, run_id)
+            ranked = self._ranked(rows, mine, probed, exclude)
             if verified:
-                stories = [s for s in stories if s not in verified]
-            if not stories:
+                ranked = [r for r in ranked if r[1] not in verified]
+            if not ranked:
                 continue
-            verified += stories
-            best = self._verify(fp, stories, run_id, best)
-            if best is not None:
+            verified += [story for _, story in ranked]
+            best = self._verify(fp, ranked, run_id, best)
+            # A near story sharing little of the body (a flash its first sentence
+            # opens) may not be the closest: the others are probed too.
+            if best is not None and -best[0][0] >= MIN_SHARED_WHEN_ADDED_OR_CUT:
                 break
         return None if best is None else best[1]
 
     def _verify(
         self,
         fp: Fingerprint,
-        stories: list[int],
+        ranked: list[tuple[int, int]],
         run_id: str | None,
         best: tuple[tuple[float, int, int], NearMatch] | None,
     ) -> tuple[tuple[float, int, int], NearMatch] | None:
-        """The closest near copy among ``stories`` (each of their versions) and
-        ``best``, with its rank."""
+        """The closest near copy among the ``ranked`` stories (each of their
+        versions) and ``best``, with its rank. Texts are compared in the order of
+        their stories' scores, and of equal scores the first added first (the one
+        named if two stories hold the same text)."""
+        stories = [story for _, story in ranked]
         rows = self.db.execute(_DOCS[len(stories)], [*stories, run_id]).fetchall()
-        if len(stories) > 1 or len(rows) > 1:
-            order = {story: i for i, story in enumerate(stories)}
+        if len(rows) > 1:
+            order = {story: score for score, story in ranked}  # story: -score
             rows.sort(key=lambda row: (order[row[0]], row[1]))
         sentences = fp.sentences
         for _, doc, url, blob in rows:
@@ -1045,17 +1074,23 @@ def _marks(n: int) -> str:
 class _Statements(dict[int, str]):
     """A statement's text per number of values in its ``IN (...)``, made once."""
 
-    def __init__(self, template: str) -> None:
+    def __init__(self, template: str, joined: str | None = None) -> None:
         super().__init__()
-        self.template = template
+        self.template, self.joined = template, joined
 
     def __missing__(self, n: int) -> str:
-        self[n] = text = self.template.format(marks=_marks(n))
+        if self.joined is None:
+            text = self.template.format(marks=_marks(n))
+        else:
+            text = self.joined.join([self.template] * n)
+        self[n] = text
         return text
 
 
+# One SELECT a key, joined: a tenth faster than ``key IN (...)`` (no ephemeral
+# table for the list).
 _DELIVERED_POSTINGS = _Statements(
-    "SELECT key, story, share FROM neardup_keys WHERE key IN ({marks})"
+    "SELECT key, story, share FROM neardup_keys WHERE key = ?", " UNION ALL "
 )
 _DOCS = _Statements(
     "SELECT story, id, url, sentences FROM neardup_docs WHERE story IN ({marks})"
