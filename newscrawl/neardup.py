@@ -20,10 +20,11 @@ to a short story, so the module works in two steps.
    while distinct stories share a few at most. A story indexes the
    ``KEYS_PER_STORY`` sentences with the least keys (all of a short story's): a
    bottom-k sample, the same sentences in every copy that kept them; a lookup
-   probes its ``PROBE_KEYS`` least, the ``FIRST_PROBES`` least first. A key held
-   by ``KEY_MAX_STORIES`` stories is boilerplate and ignored. At a million
-   stories each key probe is a disk read, so a fixed 16 MiB bit filter
-   (``KeyFilter``) over the delivered keys skips the probes of keys no story has.
+   probes its ``PROBE_KEYS`` least, the ``FIRST_PROBES`` least first. A key is
+   the sentence's CRC-32. A key held by ``KEY_MAX_STORIES`` stories is
+   boilerplate and ignored. At a million stories each key probe is a disk read,
+   so a fixed 16 MiB bit filter (``KeyFilter``) over the delivered keys skips the
+   probes of keys no story has.
    Earlier versions also indexed MinHash-LSH bands over word 5-shingles; with
    the sentences sampled, recall and false merges measured the same without
    them (``bench/neardup_bench.py``). SimHash was rejected before that: two
@@ -45,14 +46,14 @@ to a short story, so the module works in two steps.
 
 Normalization makes case, punctuation, whitespace, non-ASCII punctuation (and
 non-ASCII letters: the site is English) and the ``(ECNS) -- `` lead irrelevant. A
-sentence's hash is the CRC-32 of its letters and digits with their number in the
-low bits, and its key is that hash (signed). CRCs compose (the CRC of ``a + b``
-follows from those of ``a`` and ``b`` and the length of ``b``), so a boundary that
-punctuation moved (two sentences joined by a semicolon, "Mr." written "Mr") is
-found again by re-joining neighbours. A fingerprint is a handful of passes of bytes methods and one
-compiled regular expression over the whole body, then one ``zlib.crc32`` call a
-sentence: an earlier version made ~30 numpy calls a body, and at a few thousand
-bytes a body each call's fixed cost was most of the lookup.
+sentence's hash is the CRC-32 of its letters and digits, weighed by their number.
+CRCs compose (the CRC of ``a + b`` follows from those of ``a`` and ``b`` and the
+length of ``b``), so a boundary that punctuation moved (two sentences joined by a
+semicolon, "Mr." written "Mr") is found again by re-joining neighbours. A
+fingerprint is a handful of passes of bytes methods and one compiled regular
+expression over the whole body, then ``zlib.crc32`` mapped over the sentences
+(~15 µs for 2,800 bytes): an earlier version made ~30 numpy calls a body, and at
+a few thousand bytes a body each call's fixed cost was most of the lookup.
 
 Versions: a corrected story delivered again adds a fingerprint for the same URL.
 Keys belong to the story (a hash of its URL), not to each version, so versions
@@ -94,7 +95,10 @@ KEYS_PER_STORY = 12
 # A copy's least keys are nearly all its story's least (it added or changed a few
 # sentences), so most copies are settled, and most new stories dismissed, by the
 # first round: each key a story has costs a B-tree read (~3 µs at a million
-# stories). Recall measured the same with 4 as with all at once.
+# stories). Keys marked boilerplate are left out of the rounds. Recall measured
+# the same with 3 as with all at once; with 2, the replica's new stories (which
+# share template sentences with known ones) were read and verified half again as
+# long, with 4 the copies paid a key read more.
 FIRST_PROBES = 3
 # Key sentences a lookup probes, the least first: a known story's sampled
 # sentences that the copy kept are among the copy's least unless more sentences
