@@ -230,7 +230,7 @@ def _joined(crcs: Sequence[int], lengths: Sequence[int]) -> int:
 class Sentences:
     """A story as the verification sees it, sentence by sentence, in order: the
     CRC-32 of each sentence's letters and digits (two distinct sentences of two
-    stories share one once in ~10 million comparisons of 25-sentence stories),
+    stories share one once in ~7 million comparisons of 25-sentence stories),
     and their number, its weight; stored as 8 bytes a sentence."""
 
     __slots__ = ("_set", "_total", "hashes", "lengths")
