@@ -54,6 +54,12 @@ sys.path.insert(0, str(ROOT))
 
 from newscrawl import neardup  # noqa: E402
 from newscrawl.neardup import Fingerprint, NearDuplicateIndex  # noqa: E402
+from newscrawl.replica.edits import (  # noqa: E402
+    add_sentences,
+    cut_sentences,
+    ecns_lead,
+    punctuation,
+)
 
 REAL_TEXTS = ROOT.parent / "shared" / "reference" / "ecns" / "politics-2024-articles.jsonl"
 RECALL_TARGET = 0.95
@@ -62,85 +68,7 @@ RSS_TARGET_MB = 300
 
 # --- edits ------------------------------------------------------------------------
 
-# A sentence ends at . ! ? (and closing quotes) before a capital or a quote, not
-# after "U.S." or "Mr.": an editor adds and cuts whole sentences.
-_SENTENCE = re.compile(
-    r"(?<![A-Z]\.[A-Z]\.)(?<!\b[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bNo\.)"
-    r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[A-Z\"“(])"
-)
-_ENDS_SENTENCE = re.compile(r"[.!?][\"”’)]*$")
-Unit = tuple[float, str]  # (paragraph, sentence)
-
-
-def units(body: str) -> list[Unit]:
-    paragraphs = [p.strip() for p in body.split("\n") if p.strip()]
-    return [(float(i), s) for i, p in enumerate(paragraphs) for s in _SENTENCE.split(p) if s]
-
-
-def join(parts: list[Unit]) -> str:
-    out: list[list[str]] = []
-    current = None
-    for para, sentence in parts:
-        if para != current:
-            out.append([])
-            current = para
-        out[-1].append(sentence)
-    return "\n".join(" ".join(p) for p in out)
-
-
-def add_sentences(rng: random.Random, body: str, donors: list[str], n: int) -> str:
-    parts = units(body)
-    for _ in range(n):
-        donor = units(rng.choice(donors))
-        sentence = rng.choice(donor)[1]
-        pos = rng.randint(0, len(parts))
-        # A sentence joins a paragraph only where both it and the one before end
-        # like sentences; a heading or caption line stays a paragraph of its own.
-        own = not _ENDS_SENTENCE.search(sentence) or rng.random() < 0.5
-        if pos == 0:
-            para = parts[0][0] - 0.5 if own else parts[0][0]
-        elif own or not _ENDS_SENTENCE.search(parts[pos - 1][1]):
-            para = parts[pos - 1][0] + 0.5 / (1 + pos)
-        else:
-            para = parts[pos - 1][0]
-        parts.insert(pos, (para, sentence))
-    return join(parts)
-
-
-def cut_sentences(rng: random.Random, body: str, n: int) -> str | None:
-    parts = units(body)
-    if len(parts) <= n:
-        return None
-    for _ in range(n):
-        parts.pop(rng.randrange(len(parts)))
-    return join(parts)
-
-
-def ecns_lead(rng: random.Random, body: str) -> str:
-    if body.lstrip().startswith("(ECNS)"):
-        return re.sub(r"^\s*\(ECNS\)\s*[-—]+\s*", "", body)
-    return rng.choice(("(ECNS) -- ", "(ECNS) — ", "(ECNS)--")) + body
-
-
-def punctuation(rng: random.Random, body: str) -> str:
-    """Quotes, apostrophes, dashes, commas, spacing, line breaks, thousands
-    separators and "U.S." respelled, as two desks' house styles differ."""
-    text = body
-    if rng.random() < 0.5:
-        text = re.sub(r'"([^"\n]*)"', r"“\1”", text)
-    else:
-        text = text.replace("“", '"').replace("”", '"')
-    text = text.replace("'", "’") if rng.random() < 0.5 else text.replace("’", "'")
-    text = text.replace(" -- ", " — ").replace("U.S.", "US")
-    text = re.sub(r",(?= )", lambda m: "" if rng.random() < 0.3 else ",", text)
-    text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
-    text = text.replace(". ", ".  ")
-    if rng.random() < 0.5:
-        text = text.replace("\n", "\n\n")
-    text = re.sub(r" (?=[a-z])", lambda m: "\u00a0" if rng.random() < 0.05 else " ", text)
-    return "  " + text + " \n"
-
-
+# The replica's own edits (``newscrawl.replica.edits``), under the issue's names.
 EDITS: dict[str, Callable[[random.Random, str, list[str]], str | None]] = {
     "lead added": lambda rng, b, d: ecns_lead(rng, b),
     "sentence added": lambda rng, b, d: add_sentences(rng, b, d, 1),
