@@ -12,7 +12,8 @@ SQLite's page cache is capped by ``NEWSCRAWL_DUPEFILTER_CACHE_KB``), one indexed
 Nothing here needs to survive a crash: the run's stories are settled by the state
 and the manifests, so the table lives in a private temporary folder (in the
 ``JOBDIR`` when one is set, so a paused job resumes with its fingerprints, as with
-Scrapy's own filter) with journaling and syncing off, and is deleted at close.
+Scrapy's own filter) with journaling and syncing off, in one transaction committed at
+close, and is deleted at close.
 
 Enable with ``DUPEFILTER_CLASS = "newscrawl.dupefilter.DiskDupeFilter"``.
 """
@@ -59,6 +60,10 @@ class DiskDupeFilter(RFPDupeFilter):
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute(f"PRAGMA cache_size=-{int(cache_kb)}")
         self.db.execute("CREATE TABLE IF NOT EXISTS seen (fp BLOB PRIMARY KEY) WITHOUT ROWID")
+        # One transaction for the whole run, committed at close: a statement of its
+        # own costs twice the insert (27 µs a request against 12), and nothing here
+        # has to outlive a crash.
+        self.db.execute("BEGIN")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -77,6 +82,8 @@ class DiskDupeFilter(RFPDupeFilter):
         return cursor.rowcount == 0
 
     def close(self, reason: str) -> None:
+        if self.db.in_transaction:
+            self.db.execute("COMMIT")  # kept in the JOBDIR, for a paused job
         self.db.close()
         if self._temporary:
             shutil.rmtree(self._folder, ignore_errors=True)

@@ -178,6 +178,19 @@ def describe_error(exc: sqlite3.Error) -> str:
     return message
 
 
+# Each key looked up among this run's claims, then among delivered stories (an
+# indexed probe each: ``article_id = NULL`` matches nothing).
+_COPY_KEYS = (("url", "url", 2), ("id", "article_id", 3), ("content", "content_hash", 4))
+_FIND_COPY = (
+    " UNION ALL ".join(
+        f"SELECT * FROM (SELECT '{kind}', url FROM {table} WHERE {test} AND {column} = ?{n} LIMIT 1)"
+        for kind, column, n in _COPY_KEYS
+        for table, test in (("pending", "run_id = ?1"), ("stories", "outcome = 'delivered'"))
+    )
+    + " LIMIT 1"
+)
+
+
 @contextmanager
 def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     """All or nothing: the connection is in autocommit mode, where ``with db:``
@@ -274,26 +287,11 @@ class StateStore:
     # -- duplicates -----------------------------------------------------------
 
     def find_copy(self, url: str, article_id: str | None, content_hash: str) -> Match | None:
-        """The story, delivered earlier or claimed in this run, that this item copies."""
-        checks = (
-            ("url", "url = ?", url),
-            ("id", "article_id = ?", article_id),
-            ("content", "content_hash = ?", content_hash),
-        )
-        for kind, where, value in checks:
-            if value is None:
-                continue
-            row = (
-                self.db.execute(
-                    f"SELECT url FROM pending WHERE run_id = ? AND {where}", (self.run_id, value)
-                ).fetchone()
-                or self.db.execute(
-                    f"SELECT url FROM stories WHERE outcome = 'delivered' AND {where}", (value,)
-                ).fetchone()
-            )
-            if row:
-                return Match(kind, row[0])
-        return None
+        """The story, delivered earlier or claimed in this run, that this item copies
+        (by URL first, then id, then content). One statement: its parts run in order
+        and it stops at the first row (six statements cost three times as much)."""
+        row = self.db.execute(_FIND_COPY, (self.run_id, url, article_id, content_hash)).fetchone()
+        return Match(*row) if row else None
 
     def claim(
         self,
