@@ -183,7 +183,8 @@ def describe_error(exc: sqlite3.Error) -> str:
 _COPY_KEYS = (("url", "url", 2), ("id", "article_id", 3), ("content", "content_hash", 4))
 _FIND_COPY = (
     " UNION ALL ".join(
-        f"SELECT * FROM (SELECT '{kind}', url FROM {table} WHERE {test} AND {column} = ?{n} LIMIT 1)"
+        f"SELECT * FROM (SELECT '{kind}', url FROM {table}"
+        f" WHERE {test} AND {column} = ?{n} LIMIT 1)"
         for kind, column, n in _COPY_KEYS
         for table, test in (("pending", "run_id = ?1"), ("stories", "outcome = 'delivered'"))
     )
