@@ -113,10 +113,16 @@ class DuplicatesPipeline:
             self.crawler.stats.inc_value("newscrawl/revisits_unchanged")
             raise Unchanged(f"version {known.version} is unchanged")
         self.crawler.stats.inc_value("newscrawl/corrections")
-        return self._claim(adapter, item, Fingerprint(adapter["body"]), known.version + 1)
+        fingerprint = Fingerprint(adapter["body"])
+        return self._claim(adapter, item, fingerprint, known.version + 1, revision)
 
     def _claim(
-        self, adapter: ItemAdapter, item: Any, fingerprint: Fingerprint, version: int
+        self,
+        adapter: ItemAdapter,
+        item: Any,
+        fingerprint: Fingerprint,
+        version: int,
+        revision: str | None = None,
     ) -> Any:
         """Reserve the story for this run, with what a later revisit compares."""
         adapter["version"] = version
@@ -126,7 +132,7 @@ class DuplicatesPipeline:
             adapter.get("article_id"),
             adapter["content_hash"],
             version=version,
-            revision=revision_hash(adapter["title"], adapter["body"]),
+            revision=revision or revision_hash(adapter["title"], adapter["body"]),
             published_at=unix_seconds(adapter["published"]),
             fetched_at=unix_seconds(adapter["crawled_at"]),
         )
