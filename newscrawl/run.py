@@ -222,9 +222,10 @@ class Run:
         # its files, nothing to read or move. Only the others' manifests are read, so
         # start-up does not grow with the runs kept in the output folder.
         settled = self.state.settled_runs()
-        # A run id is the spider's name and a fixed-width suffix: the names of
-        # settled runs' files (nearly all of them) are passed over by a set lookup.
-        id_width = len(new_run_id(self.spider_name))
+        # A run id is the spider's name and a fixed-width suffix, as wide as this
+        # run's: the names of settled runs' files (nearly all of them) are passed
+        # over by a set lookup.
+        id_width = len(self.run_id)
         names = sorted(
             entry.name
             for entry in os.scandir(self.output_dir)
