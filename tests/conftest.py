@@ -4,6 +4,7 @@ on 127.0.0.1 (tests never touch the internet)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,12 @@ from pathlib import Path
 import pytest
 
 from newscrawl.replica import ReplicaServer, build_site
+
+
+def crawl_stat(log: str, name: str) -> int:
+    """A counter from the stats Scrapy dumps at the end of a crawl's log (0 if absent)."""
+    m = re.search(rf"'{re.escape(name)}': (\d+)", log)
+    return int(m.group(1)) if m else 0
 
 
 @dataclass

@@ -22,7 +22,7 @@ import pytest
 
 from newscrawl.localrun import crawl, read_jsonl
 from newscrawl.state import DB_NAME
-from tests.conftest import Replica
+from tests.conftest import Replica, crawl_stat
 
 HOUR = 3600
 SECTIONS = {"sections": "politics"}
@@ -34,8 +34,7 @@ class Run:
     items: list[dict]
 
     def stat(self, name: str) -> int:
-        m = re.search(rf"'{re.escape(name)}': (\d+)", self.result.stderr)
-        return int(m.group(1)) if m else 0
+        return crawl_stat(self.result.stderr, name)
 
 
 @dataclass

@@ -9,7 +9,6 @@ deliver exactly those, for a small fraction of the first run's requests.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import subprocess
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from newscrawl.pipelines.output import EXPORTED_FIELDS
 from newscrawl.replica import spam as replica_spam
 from newscrawl.settings import ARTICLE_SCHEMA
 from newscrawl.state import DB_NAME
-from tests.conftest import Replica
+from tests.conftest import Replica, crawl_stat
 
 COMPARED_FIELDS = (
     "article_id",
@@ -46,8 +45,7 @@ class Run:
     truth: list[dict]
 
     def stat(self, name: str) -> int:
-        m = re.search(rf"'{re.escape(name)}': (\d+)", self.result.stderr)
-        return int(m.group(1)) if m else 0
+        return crawl_stat(self.result.stderr, name)
 
 
 @dataclass

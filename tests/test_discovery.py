@@ -16,7 +16,7 @@ from newscrawl.localrun import crawl, read_items
 from newscrawl.normalize import parse_site_datetime
 from newscrawl.replica import ReplicaServer, build_site
 from newscrawl.state import DB_NAME
-from tests.conftest import Replica
+from tests.conftest import Replica, crawl_stat
 
 POLITICS = {"sections": "politics"}
 
@@ -95,8 +95,8 @@ def test_a_story_listed_again_on_the_next_page_is_not_a_failure(tmp_path: Path) 
     with ReplicaServer(root) as server:
         result = crawl(server.base_url, tmp_path / "out", state, spider_args=POLITICS)
         assert result.returncode == 0, result.stderr[-2000:]
-        assert re.search(r"'dupefilter/filtered': [1-9]", result.stderr)  # the repeat dropped
+        assert crawl_stat(result.stderr, "dupefilter/filtered") >= 1  # the repeat dropped
         with sqlite3.connect(state / DB_NAME) as db:
             assert db.execute("SELECT paged_to_end FROM sections").fetchall() == [(1,)]
         again = crawl(server.base_url, tmp_path / "out", state, spider_args=POLITICS)
-        assert re.search(r"'newscrawl/listing_pages': 1\b", again.stderr), again.stderr[-2000:]
+        assert crawl_stat(again.stderr, "newscrawl/listing_pages") == 1, again.stderr[-2000:]
