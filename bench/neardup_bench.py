@@ -226,13 +226,12 @@ def seed_known(path: Path, stories: list[tuple[str, str]], known: int, seed: int
                 url_of(i),
                 "seed",
                 1,
-                blob_rng.getrandbits(63),
                 sentences.to_blob(),
             )
 
     db.executemany(
-        "INSERT INTO neardup_docs (story, id, url, run_id, delivered, text_hash, sentences)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO neardup_docs (story, id, url, run_id, delivered, sentences)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
         docs_rows(),
     )
     db.execute("DELETE FROM neardup_filter")

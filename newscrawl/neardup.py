@@ -284,7 +284,6 @@ class Fingerprint:
         "_indexable",
         "_key_letters",
         "_keys",
-        "_letters",
         "_marked",
         "_sentences",
         "hashes",
@@ -297,7 +296,7 @@ class Fingerprint:
         # line ends goes: each line is one sentence's letters. The per-sentence
         # work is in C (map), not in a Python loop.
         self._marked = marked = _SENTENCE_END.sub(b"\n", data.translate(_CLASSES))
-        self._letters = letters = marked.translate(None, b" .")
+        letters = marked.translate(None, b" .")
         sentences = list(filter(None, letters.split(b"\n")))
         self.hashes = list(map(zlib.crc32, sentences))
         self.lengths = list(map(len, sentences))
@@ -319,13 +318,6 @@ class Fingerprint:
             # Split no further than MIN_TOKENS words: a long body costs no more.
             self._indexable = len(self._marked.split(None, MIN_TOKENS - 1)) >= MIN_TOKENS
         return self._indexable
-
-    @property
-    def text_hash(self) -> int:
-        """A hash of all letters and digits: equal when only case, punctuation,
-        whitespace or the lead changed (for revisits: is the page unchanged?)."""
-        digest = hashlib.blake2b(self._letters.replace(b"\n", b""), digest_size=8).digest()
-        return int.from_bytes(digest, "little", signed=True)
 
     @property
     def sentences(self) -> Sentences:
@@ -626,7 +618,6 @@ CREATE TABLE IF NOT EXISTS neardup_docs (
     url TEXT NOT NULL,
     run_id TEXT NOT NULL,
     delivered INTEGER NOT NULL DEFAULT 0,
-    text_hash INTEGER NOT NULL,
     sentences BLOB NOT NULL,
     copy INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (story, id)
@@ -691,7 +682,7 @@ class NearDuplicateIndex:
         self.db = db
         # The current layout keys docs by (story, id); any other is an old one.
         docs = {row[1]: row[5] for row in db.execute("PRAGMA table_info(neardup_docs)")}
-        if docs and (docs.get("story") != 1 or "copy" not in docs):
+        if docs and (docs.get("story") != 1 or "copy" not in docs or "text_hash" in docs):
             db.executescript(_OLD_LAYOUT)
         db.executescript(SCHEMA)
         self._last_id = 0
@@ -962,17 +953,9 @@ class NearDuplicateIndex:
             ]
             total = sum(n for _, n, _ in held) or 1
             self.db.execute(
-                "INSERT INTO neardup_docs (story, id, url, run_id, delivered, text_hash,"
-                " sentences, copy) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
-                (
-                    story,
-                    self._last_id,
-                    url,
-                    run_id,
-                    fp.text_hash,
-                    fp.sentences.to_blob(),
-                    int(copy),
-                ),
+                "INSERT INTO neardup_docs (story, id, url, run_id, delivered, sentences, copy)"
+                " VALUES (?, ?, ?, ?, 0, ?, ?)",
+                (story, self._last_id, url, run_id, fp.sentences.to_blob(), int(copy)),
             )
             self.db.executemany(
                 "INSERT OR IGNORE INTO neardup_pending_keys (run_id, key, story, share)"

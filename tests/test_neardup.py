@@ -241,12 +241,6 @@ def test_sentences_rejoin_across_a_period_removed_by_punctuation() -> None:
         assert found.shared_share == 1.0
 
 
-def test_text_hash_ignores_punctuation_case_and_the_lead() -> None:
-    assert Fingerprint(BODY).text_hash == Fingerprint(EDITS["case changed"]).text_hash
-    assert Fingerprint(BODY).text_hash == Fingerprint(EDITS["lead added"]).text_hash
-    assert Fingerprint(BODY).text_hash != Fingerprint(EDITS["sentence removed"]).text_hash
-
-
 def test_bodies_too_short_to_tell_apart_are_not_indexed() -> None:
     ix = index()
     assert not ix.add("u0", "Photo gallery.", "run")
@@ -405,8 +399,8 @@ def test_a_correction_the_run_did_not_deliver_is_not_promoted(tmp_path: Path) ->
     second.mark_delivered()
     assert second.near.count() == 1
     assert second.near.count(delivered=False) == 0
-    kept = second.db.execute("SELECT text_hash FROM neardup_docs WHERE delivered = 1")
-    assert kept.fetchall() == [(Fingerprint(BODY).text_hash,)]
+    kept = second.db.execute("SELECT sentences FROM neardup_docs WHERE delivered = 1")
+    assert kept.fetchall() == [(Fingerprint(BODY).sentences.to_blob(),)]
 
 
 def test_an_index_of_the_earlier_layout_is_replaced(tmp_path: Path) -> None:
