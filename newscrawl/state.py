@@ -115,7 +115,7 @@ CREATE INDEX IF NOT EXISTS stories_published_at ON stories(published_at)
 """
 
 # A revisit is due once the story has aged, since it was last fetched, by as much
-# as its age then (revisits at about 1, 2, 4, 8, … hours of age), and never sooner
+# as its age then (revisits at about 2, 4, 8, 16, 32 hours of age), and never sooner
 # than this: a correction comes early or not at all, and each revisit costs a
 # request of every scheduled run.
 REVISIT_MIN_INTERVAL_S = 2 * 3600
@@ -192,22 +192,6 @@ _FIND_COPY = (
 )
 
 
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """All or nothing: the connection is in autocommit mode, where ``with db:``
-    alone would not open a transaction. A batch of per-item writes still open is
-    committed first."""
-    if db.in_transaction:
-        db.execute("COMMIT")
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
 class StateStore:
     def __init__(self, state_dir: Path | str, run_id: str) -> None:
         self.path = Path(state_dir) / DB_NAME
@@ -234,7 +218,7 @@ class StateStore:
             if self._batch_writes < BATCH_WRITES and age < BATCH_SECONDS:
                 self._batch_writes += 1
                 return
-            self.db.execute("COMMIT")
+            self.flush()
         self.db.execute("BEGIN")
         self._batch_started = time.monotonic()
         self._batch_writes = 1
@@ -243,6 +227,19 @@ class StateStore:
         """Commit the batch of per-item writes, if one is open."""
         if self.db.in_transaction:
             self.db.execute("COMMIT")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """All or nothing: the connection is in autocommit mode, where ``with db:``
+        alone would not open a transaction. The open batch is committed first."""
+        self.flush()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def _add_columns(self) -> None:
         for table in ("stories", "pending"):
@@ -255,7 +252,7 @@ class StateStore:
     def start_run(self) -> int:
         """Register this run; drop what dead runs left pending. Returns how many
         pending stories of dead runs were discarded (they will be delivered again)."""
-        with _transaction(self.db):
+        with self._transaction():
             stale = self.db.execute(
                 "DELETE FROM pending WHERE run_id != ?", (self.run_id,)
             ).rowcount
@@ -386,7 +383,7 @@ class StateStore:
     def mark_delivered(self) -> int:
         """Mark this run's written stories delivered. Call only once the files that
         hold them and the run's complete manifest are in place. Returns how many."""
-        with _transaction(self.db):
+        with self._transaction():
             delivered = self.db.execute(
                 """INSERT INTO stories (url, article_id, content_hash, outcome, run_id,
                                         recorded_at, version, revision, published_at,
@@ -425,7 +422,7 @@ class StateStore:
         """Record as delivered the stories of a run that wrote its complete manifest
         but was killed before recording them."""
         now = _now()
-        with _transaction(self.db):
+        with self._transaction():
             count = self.db.executemany(
                 """INSERT INTO stories (url, article_id, content_hash, outcome, run_id,
                                         recorded_at, version, revision, published_at,
@@ -460,7 +457,7 @@ class StateStore:
     def end_run(self, status: str, reason: str | None, items: int, metrics: dict) -> None:
         """Close the run's record. Stories still pending (the run failed before its
         files were delivered) are discarded: the next run delivers them."""
-        with _transaction(self.db):
+        with self._transaction():
             self.db.execute("DELETE FROM pending WHERE run_id = ?", (self.run_id,))
             self.db.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, reason = ?, items = ?, metrics = ?"
