@@ -46,10 +46,12 @@ from __future__ import annotations
 
 import heapq
 import re
+import string
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import filterfalse
 from urllib.parse import urlsplit
 
 from newscrawl.items import Block
@@ -440,8 +442,16 @@ _CJK_TERMS = (
     "刷单",
 )
 _CJK_VOCAB_RE = re.compile("|".join(sorted(_CJK_TERMS, key=len, reverse=True)))
-# Lower-cased Latin words and digit runs, and CJK runs.
+# Lower-cased Latin words and digit runs, and CJK runs; in ASCII text the words
+# alone are the same words.
 _TOKEN_RE = re.compile(rf"[a-z][a-z0-9]*|[0-9]+|[{_CJK}]+")
+_LATIN_TOKEN_RE = re.compile(r"[a-z][a-z0-9]*")
+_CJK_RUN_RE = re.compile(f"[{_CJK}]+")
+# Words counted as pitch (function words are not), words that are no content token
+# (stop words, single letters), and the words a spam term or phrase starts with.
+_PITCH_NOT_FUNCTION = _PITCH_WORDS - _FUNCTION_WORDS
+_NOT_CONTENT = _STOP_TOKENS | frozenset(string.ascii_lowercase)
+_VOCABULARY_WORDS = frozenset(_PHRASES_BY_FIRST) | _EN_NEWSWORTHY | _EN_STRONG
 _POOL_LITERAL = "蜘蛛池"
 # Item boundaries for the repetition of whole items (keyword stuffing), and what is
 # trimmed off an item ("live!" is "live").
@@ -543,30 +553,43 @@ class _Scan:
 
 
 def _scan(text: str) -> _Scan:
+    """Each count is one pass of C-level set lookups over the words (``map``,
+    ``filterfalse``); the ordered walk that matching phrases needs runs only over a
+    text holding a vocabulary word (few news paragraphs). A Python step per word of
+    every paragraph was most of the spam stage's cost."""
     lower = text.lower()
     scan = _Scan()
-    content = scan.content
-    tokens = _TOKEN_RE.findall(lower)
+    ascii_only = lower.isascii()
+    tokens = _LATIN_TOKEN_RE.findall(lower) if ascii_only else _TOKEN_RE.findall(lower)
+    words = tokens
+    if not ascii_only:
+        # Digit runs are not words; a CJK run counts by its character bigrams.
+        words = [t for t in tokens if "a" <= t[0] <= "z"]
+        for run in _CJK_RUN_RE.findall(lower):
+            scan.content.extend([run[j : j + 2] for j in range(len(run) - 1)] or [run])
+    scan.words = len(words)
+    scan.function_words = sum(map(_FUNCTION_WORDS.__contains__, words))
+    scan.pitch_words = sum(map(_PITCH_NOT_FUNCTION.__contains__, words))
+    scan.content.extend(filterfalse(_NOT_CONTENT.__contains__, words))
+    if not _VOCABULARY_WORDS.isdisjoint(words):
+        _match_vocabulary(_TOKEN_RE.findall(lower) if ascii_only else tokens, scan)
+    if not ascii_only:
+        for m in _CJK_VOCAB_RE.finditer(lower):
+            scan.hits += 1
+            scan.terms.add(m.group())
+            scan.strong.add(m.group())
+            scan.cjk_term = True
+    if scan.hits:  # imperatives only count where something is for sale
+        scan.pitch_words += len(_IMPERATIVE_RE.findall(text))
+    return scan
+
+
+def _match_vocabulary(tokens: Sequence[str], scan: _Scan) -> None:
+    """Count the English spam terms and phrases of ``tokens`` (all of the text's,
+    in order) into ``scan``; a word of a matched phrase is not a term of its own."""
     skip_until = 0
     for i, tok in enumerate(tokens):
-        first = tok[0]
-        if first >= "\u3400":  # a CJK run: character bigrams
-            if len(tok) == 1:
-                content.append(tok)
-            else:
-                content.extend([tok[j : j + 2] for j in range(len(tok) - 1)])
-            continue
-        if first <= "9":  # digits
-            continue
-        scan.words += 1
-        if tok in _FUNCTION_WORDS:
-            scan.function_words += 1
-            continue
-        if tok in _PITCH_WORDS:
-            scan.pitch_words += 1
-        if tok not in _STOP_TOKENS and len(tok) > 1:
-            content.append(tok)
-        if i < skip_until:
+        if i < skip_until or tok in _FUNCTION_WORDS:
             continue
         phrases = _PHRASES_BY_FIRST.get(tok)
         if phrases:
@@ -588,15 +611,6 @@ def _scan(text: str) -> _Scan:
             scan.hits += 1
             scan.terms.add(tok)
             scan.strong.add(tok)
-    if not lower.isascii():
-        for m in _CJK_VOCAB_RE.finditer(lower):
-            scan.hits += 1
-            scan.terms.add(m.group())
-            scan.strong.add(m.group())
-            scan.cjk_term = True
-    if scan.hits:  # imperatives only count where something is for sale
-        scan.pitch_words += len(_IMPERATIVE_RE.findall(text))
-    return scan
 
 
 def block_features(block: Block, site_hosts: frozenset[str]) -> BlockFeatures:
@@ -714,6 +728,8 @@ def _repetition(tokens: Sequence[str]) -> tuple[float, float]:
 def cjk_share_of(text: str) -> float:
     """CJK characters / letters, digits and CJK characters of ``text``: punctuation left
     out, so a Chinese list separated by ，and 、 reads as Chinese as one with spaces."""
+    if text.isascii():  # (most titles and blocks)
+        return 0.0
     n = sum(1 for ch in text if ch.isalnum())
     return len(_CJK_RE.findall(text)) / n if n else 0.0
 
