@@ -545,12 +545,6 @@ class KeyFilter:
         byte, mask = self._positions(keys)
         return (self.bits[byte] & mask) != 0
 
-    def may_contain_any(self, keys: list[int]) -> list[bool]:
-        """``may_contain`` for keys given as Python ints."""
-        data, shift, byte_shift = self._lookup_bytes(), self.shift, self.shift + 3
-        byte_mask = self.mask >> 3
-        return [bool(data[k >> byte_shift & byte_mask] >> (k >> shift & 7) & 1) for k in keys]
-
     def known(self, keys: list[int]) -> list[int]:
         """Those of ``keys`` whose bit is set."""
         data, shift, byte_shift = self._lookup_bytes(), self.shift, self.shift + 3
@@ -560,6 +554,14 @@ class KeyFilter:
     def add(self, keys: np.ndarray) -> None:
         byte, mask = self._positions(keys)
         np.bitwise_or.at(self.bits, byte, mask)
+
+    def add_keys(self, keys: list[int]) -> None:
+        """``add`` for a story's few keys, given as Python ints (~1 µs, where numpy's
+        fixed costs are ~5)."""
+        data, shift, byte_shift = self._lookup_bytes(), self.shift, self.shift + 3
+        byte_mask = self.mask >> 3
+        for k in keys:
+            data[k >> byte_shift & byte_mask] |= 1 << (k >> shift & 7)
 
     def merge_stored(self, db: sqlite3.Connection) -> None:
         """OR these bits into the stored filter, only the chunks that have any (read,
@@ -697,6 +699,14 @@ class NearDuplicateIndex:
         # none; kept up to date by ``add`` (a run adds through one index).
         self._run_keys: dict[str, KeyFilter | None] = {}
         self._boilerplate: set[int] | None = None
+        # Per run id: its pending keys that reached KEY_MAX_STORIES holders (known
+        # to ``add`` from the rows it reads; ``promote`` marks them in the table).
+        self._run_boilerplates: dict[str, set[int]] = {}
+        # The rows the last lookup read: ``add`` of the same fingerprint right
+        # after it (a new story, or a copy) reads only the keys it did not settle.
+        # ``_changes`` counts the writes that would make them stale.
+        self._changes = 0
+        self._last_read: _Read | None = None
 
     @property
     def boilerplate(self) -> set[int]:
@@ -745,6 +755,14 @@ class NearDuplicateIndex:
                 found = True
             self._run_keys[run_id] = keys if found else None
         return self._run_keys[run_id]
+
+    def _run_boilerplate(self, run_id: str | None) -> set[int]:
+        """Run ``run_id``'s keys found boilerplate among its pending ones, so far. (A
+        run reopened from the database starts with none: its lookups then read
+        those keys' rows and ``_ranked`` ignores them, as before the mark.)"""
+        if run_id is None:
+            return set()
+        return self._run_boilerplates.setdefault(run_id, set())
 
     # -- lookups -------------------------------------------------------------------
 
@@ -824,12 +842,12 @@ class NearDuplicateIndex:
         if not fp.indexable:
             return None
         probe = fp.keys(probe=True)
-        boilerplate = self.boilerplate
-        if boilerplate:
+        boilerplate, run_boilerplate = self.boilerplate, self._run_boilerplate(run_id)
+        if boilerplate or run_boilerplate:
             # Keys marked boilerplate identify no story: they are neither read nor
             # counted, and the rounds are made of the others (in the templated
             # replica most copies have one among their two least).
-            probe = [k for k in probe if k not in boilerplate]
+            probe = [k for k in probe if k not in boilerplate and k not in run_boilerplate]
         delivered_keys = self.filter
         run_keys = self._run_filter(run_id)
         # Only the first round's keys are tested before it is known whether any
@@ -837,6 +855,10 @@ class NearDuplicateIndex:
         first = probe[:FIRST_PROBES]
         delivered = delivered_keys.known(first)
         pending = run_keys.known(first) if run_keys is not None else []
+        rows: list[tuple[int, int, int]] = []
+        # Keys whose rows are all in ``rows`` (none, if no filter lets them through).
+        settled = set(first)
+        self._last_read = _Read(fp, run_id, self._changes, settled, rows)
         if not delivered and not pending:
             return None  # none of the least keys is known: not a copy (see find)
         # The body's share of each key, per mille, counted for its KEYS_PER_STORY
@@ -848,7 +870,6 @@ class NearDuplicateIndex:
         # Two rounds: the FIRST_PROBES least keys, then (unless a close copy was
         # found) the others. A copy shares nearly all of them, and each key
         # found is a B-tree read (~3 µs): most copies are settled by the first.
-        rows: list[tuple[int, int, int]] = []
         mine: dict[int, int] = {}  # key: the body's share, per mille
         probed = 0
         verified: list[int] = []
@@ -863,6 +884,7 @@ class NearDuplicateIndex:
             if start:
                 delivered = delivered_keys.known(keys)
                 pending = run_keys.known(keys) if run_keys is not None else []
+                settled.update(keys)
                 if not delivered and not pending:
                     break  # none of the other keys is known either
             rows += self._postings(delivered, pending, run_id)
@@ -925,15 +947,28 @@ class NearDuplicateIndex:
         if not fp.indexable:
             return False
         story = story_of(url)
-        keys = fp.keys()
-        letters = fp.letters_of_keys()
         run_keys = self._run_filter(run_id)
         if run_keys is None:
             run_keys = self._run_keys[run_id] = KeyFilter.empty(_RUN_FILTER_BITS_LOG2)
-        # Which keys other stories hold: read only those the filters let through
-        # (usually none of a new story's).
-        delivered = self.filter.known(keys)
-        pending = run_keys.known(keys)
+        # Keys known to be boilerplate are neither read nor stored (nor counted in
+        # the shares, even if an earlier version of the story holds one).
+        delivered_boilerplate, run_boilerplate = self.boilerplate, self._run_boilerplate(run_id)
+        sampled = [
+            (k, n)
+            for k, n in zip(fp.keys(), fp.letters_of_keys(), strict=True)
+            if k not in delivered_boilerplate and k not in run_boilerplate
+        ]
+        keys = [k for k, _ in sampled]
+        # Which keys other stories hold: the rows the lookup of ``fp`` read, and
+        # of the other keys those the filters let through (usually none of a new
+        # story's).
+        rows: list[tuple[int, int, int]] = []
+        last = self._last_read
+        if last is not None and last.fp is fp and last[1:3] == (run_id, self._changes):
+            wanted = set(keys)
+            rows = [row for row in last.rows if row[0] in wanted]
+            keys = [k for k in keys if k not in last.settled]
+        rows += self._postings(self.filter.known(keys), run_keys.known(keys), run_id)
         # Of equally close texts the first added is named: ids follow the clock.
         self._last_id = max(time.time_ns(), self._last_id + 1)
         # One transaction: in autocommit each of the ~12 key inserts would be a
@@ -943,12 +978,12 @@ class NearDuplicateIndex:
             # stories) are not stored, and the shares are of the keys the story
             # holds; keys it holds already (an earlier version) keep their row.
             known: dict[int, tuple[int, bool]] = {}  # key: (holders, this story's?)
-            for key, holder, _ in self._postings(delivered, pending, run_id):
+            for key, holder, _ in rows:
                 n, mine = known.get(key, (0, False))
                 known[key] = (n + 1, mine or holder == story)
             held = [
                 (k, n, k in known and known[k][1])
-                for k, n in zip(keys, letters, strict=True)
+                for k, n in sampled
                 if k not in known or known[k][0] < KEY_MAX_STORIES or known[k][1]
             ]
             total = sum(n for _, n, _ in held) or 1
@@ -962,7 +997,12 @@ class NearDuplicateIndex:
                 " VALUES (?, ?, ?, ?)",
                 [(run_id, k, story, n * 1000 // total) for k, n, mine in held if not mine],
             )
-        run_keys.add(np.array(keys, dtype=np.int64))
+        self._changes += 1
+        stored = [k for k, _, mine in held if not mine]
+        run_keys.add_keys(stored)
+        # The keys this story brought to the cap: the run's lookups skip them from
+        # now on, as all lookups will once ``promote`` marks them.
+        run_boilerplate.update(k for k in stored if known.get(k, (0,))[0] + 1 >= KEY_MAX_STORIES)
         return True
 
     def promote(self, run_id: str) -> int:
@@ -1031,6 +1071,8 @@ class NearDuplicateIndex:
             self._boilerplate = None  # read again at the next lookup
             self._discard("= ?", (run_id,))
         self._run_keys.clear()
+        self._run_boilerplates.clear()
+        self._changes += 1
         return count
 
     def discard_other_runs(self, run_id: str) -> int:
@@ -1038,6 +1080,8 @@ class NearDuplicateIndex:
         died before their file was in place). Call next to ``StateStore.start_run()``.
         Returns how many fingerprints were discarded."""
         self._run_keys.clear()
+        self._run_boilerplates.clear()
+        self._changes += 1
         with _savepoint(self.db, "neardup_discard"):
             return self._discard("!= ?", (run_id,))
 
@@ -1052,6 +1096,17 @@ class NearDuplicateIndex:
         return self.db.execute(
             "SELECT count(*) FROM neardup_docs WHERE delivered = ?", (int(delivered),)
         ).fetchone()[0]
+
+
+class _Read(NamedTuple):
+    """What a lookup read: the rows of the ``settled`` keys of ``fp``, for run
+    ``run_id``, when the index had made ``changes`` writes."""
+
+    fp: Fingerprint
+    run_id: str | None
+    changes: int
+    settled: set[int]
+    rows: list[tuple[int, int, int]]
 
 
 def _marks(n: int) -> str:

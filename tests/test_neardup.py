@@ -436,3 +436,77 @@ def test_boilerplate_keys_are_marked_and_copies_still_found() -> None:
     for i, first in enumerate(firsts):
         match = ix.find(f"(ECNS) -- {first}\n{boiler}\n{ADDED}", "now")
         assert match is not None and match.url == f"u{i}"
+
+
+def test_a_run_skips_the_keys_it_brought_to_the_cap_before_promote() -> None:
+    # Within one run (nothing promoted yet), a sentence the run's stories repeat
+    # KEY_MAX_STORIES times is boilerplate for the run's next lookups: its rows
+    # are not read again, and each story is still found by its own sentences.
+    boiler = "Xi made the remarks in a meeting with the visiting delegation in Beijing."
+    firsts = [
+        f"China and partner number {i} agreed on Tuesday to expand trade in {crop} and"
+        f" other farm produce, according to a statement issued after talks."
+        for i, crop in enumerate(["rice", "tea", "soybeans", "cotton", "maize"])
+    ]
+    ix = index()
+    for i, first in enumerate(firsts):
+        assert ix.add(f"u{i}", f"{first}\n{boiler}", "now")
+    (boiler_key,) = Fingerprint(boiler).keys()
+    assert boiler_key in ix._run_boilerplate("now")
+    held = ix.db.execute("SELECT count(*) FROM neardup_pending_keys WHERE key = ?", (boiler_key,))
+    assert held.fetchone()[0] == neardup.KEY_MAX_STORIES
+    statements: list[str] = []
+    ix.db.set_trace_callback(statements.append)
+    for i, first in enumerate(firsts):
+        match = ix.find(f"(ECNS) -- {first}\n{boiler}\n{ADDED}", "now")
+        assert match is not None and match.url == f"u{i}"
+    ix.db.set_trace_callback(None)
+    assert statements and not any(str(boiler_key) in s for s in statements)
+    # Another run has no such marks until this one is promoted.
+    assert ix._run_boilerplate("other") == set()
+    ix.promote("now")
+    assert ix._run_boilerplate("now") == set() and boiler_key in ix.boilerplate
+
+
+def test_an_add_after_its_lookup_stores_what_an_add_alone_stores() -> None:
+    # ``add`` reuses the rows the lookup of the same fingerprint read; the keys,
+    # shares and boilerplate marks must be those a fresh read would give.
+    # A boilerplate sentence with the greatest key of those tried: it is never among
+    # a story's least keys, so the lookups do not read it, and the adds must.
+    candidates = [f"The talks were held in hall number {j} of the complex." for j in range(50)]
+    boiler = max(candidates, key=lambda c: Fingerprint(c).keys()[0])
+    bodies = ["\n".join([*long_story(seed, 5), boiler]) for seed in range(8)]
+    bodies += [EDITS["sentence added"], EDITS["lead added"], BODY]
+
+    def stored(reuse: bool) -> list[tuple[int, ...]]:
+        ix = index()
+        for i, body in enumerate(bodies):
+            fp = Fingerprint(body)
+            match = ix.find_fingerprint(fp, "run", exclude_url=f"u{i}")
+            # Another Fingerprint of the same body: the add reads every key itself.
+            added = fp if reuse else Fingerprint(body)
+            if match is not None:
+                ix.add_fingerprint(match.url, added, "run", copy=True)
+            else:
+                ix.add_fingerprint(f"u{i}", added, "run")
+        rows = ix.db.execute("SELECT key, story, share FROM neardup_pending_keys ORDER BY 1, 2")
+        return rows.fetchall()
+
+    assert stored(reuse=True) == stored(reuse=False)
+
+
+def test_a_lookups_rows_are_read_again_after_another_add() -> None:
+    # The boilerplate sentence with the least key is in every lookup's first round;
+    # a story added between a lookup and its add changes its holders.
+    candidates = [f"The talks were held in hall number {j} of the complex." for j in range(50)]
+    boiler = min(candidates, key=lambda c: Fingerprint(c).keys()[0])
+    (boiler_key,) = Fingerprint(boiler).keys()
+    fps = [Fingerprint("\n".join([*long_story(seed, 5), boiler])) for seed in range(5)]
+    assert neardup.KEY_MAX_STORIES == 4
+    ix = index()
+    for i, fp in enumerate(fps[:2]):
+        ix.add_fingerprint(f"u{i}", fp, "run")
+    assert ix.find_fingerprint(fps[3], "run") is None  # reads two holders
+    ix.add_fingerprint("u2", fps[2], "run")  # the third
+    ix.add_fingerprint("u3", fps[3], "run")  # the fourth: the cap
+    assert boiler_key in ix._run_boilerplate("run")
