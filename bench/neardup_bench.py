@@ -32,6 +32,7 @@ Why each part:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -378,6 +379,8 @@ def scale(
     # of known stories with a sentence added.
     known = stories + real[::2]
     db_path = work / "state.sqlite3"
+    for stale in (db_path, work / "state.sqlite3-wal", work / "state.sqlite3-shm"):
+        stale.unlink(missing_ok=True)  # kept by an earlier run (--workdir)
     seeded = seed_known(db_path, known, args.known, args.seed)
     print(
         f"  seeded {seeded['known']:,} stories ({seeded['keys']:,} keys) in"
@@ -437,7 +440,9 @@ def main() -> int:
     parser.add_argument("--lookups", type=int, default=30_000, help="timed lookups per kind")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--compare", action="store_true", help="SimHash distances")
-    parser.add_argument("--workdir", help="keep the databases here (default: a temp dir)")
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the databases here (default: a temp dir, removed)"
+    )
     parser.add_argument("--lookup-stage", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--queries", help=argparse.SUPPRESS)
@@ -449,8 +454,9 @@ def main() -> int:
     started = time.perf_counter()
     command = "python bench/neardup_bench.py " + " ".join(sys.argv[1:])
     ok = True
-    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        work = Path(tmp)
+    with contextlib.ExitStack() as cleanup:
+        work = args.workdir or Path(cleanup.enter_context(tempfile.TemporaryDirectory()))
+        work.mkdir(parents=True, exist_ok=True)
         stories = replica_stories(work / "replica", args.scale)
         real = real_texts()
         print(f"Replica (scale {args.scale}): {len(stories)} distinct stories with a body")
