@@ -61,6 +61,7 @@ from newscrawl.replica.edits import (  # noqa: E402
     ecns_lead,
     punctuation,
 )
+from newscrawl.state import BATCH_WRITES  # noqa: E402
 
 REAL_TEXTS = ROOT.parent / "shared" / "reference" / "ecns" / "politics-2024-articles.jsonl"
 RECALL_TARGET = 0.95
@@ -292,8 +293,14 @@ def lookup_stage(args: argparse.Namespace) -> None:
         n = found = 0
         wall, cpu = time.perf_counter(), time.process_time()
         while n < args.lookups:
-            for item in items[: args.lookups - n]:
-                found += lookup(item) is not None
+            # As in a crawl, where lookups run inside the state's open batch of
+            # writes (committed every BATCH_WRITES writes): in autocommit mode each
+            # statement would open and close a read transaction of its own.
+            for start in range(0, min(len(items), args.lookups - n), BATCH_WRITES):
+                db.execute("BEGIN")
+                for item in items[start : min(start + BATCH_WRITES, args.lookups - n)]:
+                    found += lookup(item) is not None
+                db.execute("COMMIT")
             n += min(len(items), args.lookups - n)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         return {"lookups": n, "per_s": n / wall, "per_cpu_s": n / cpu, "found": found}

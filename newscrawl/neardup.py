@@ -79,6 +79,7 @@ from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import compress
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -455,8 +456,9 @@ def resemblance(new: Sentences, known: Sentences) -> Resemblance:
     a, b = new.hashes, known.hashes
     a_set, b_set = new.distinct, set(b)
     if len(a_set) == len(a) and len(b_set) == len(b):
-        only_new = [i for i, h in enumerate(a) if h not in b_set]
-        only_known = [i for i, h in enumerate(b) if h not in a_set]
+        # Positions of the sentences in one set only, found in C (a copy has few).
+        only_new = list(compress(range(len(a)), map((a_set - b_set).__contains__, a)))
+        only_known = list(compress(range(len(b)), map((b_set - a_set).__contains__, b)))
     else:  # a sentence said twice: as multisets
         only_new = _unmatched(a, b)
         only_known = _unmatched(b, a)
@@ -843,7 +845,7 @@ class NearDuplicateIndex:
             return None
         probe = fp.keys(probe=True)
         boilerplate, run_boilerplate = self.boilerplate, self._run_boilerplate(run_id)
-        if boilerplate or run_boilerplate:
+        if not (boilerplate.isdisjoint(probe) and run_boilerplate.isdisjoint(probe)):
             # Keys marked boilerplate identify no story: they are neither read nor
             # counted, and the rounds are made of the others (in the templated
             # replica most copies have one among their two least).
