@@ -3,6 +3,8 @@ run and across runs, each dropped with its own reason naming the story it copies
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +14,12 @@ from typing import Any
 import pytest
 
 from newscrawl.drops import Duplicate, DuplicateContent, DuplicateId, DuplicateUrl, Unchanged
-from newscrawl.pipelines.duplicates import DuplicateNear, DuplicatesPipeline
+from newscrawl.pipelines.duplicates import (
+    DuplicateNear,
+    DuplicatesPipeline,
+    letters_and_digits,
+    revision_hash,
+)
 from newscrawl.state import DUPLICATE, RecoveredStory, StateStore
 from tests.test_neardup import STORY
 
@@ -301,3 +308,15 @@ def test_a_plain_copy_of_a_corrected_story_is_still_a_copy(tmp_path: Path) -> No
     second.deliver()
     third = Run(tmp_path, "r3")
     assert isinstance(third.drop(first), DuplicateUrl)  # not a revisit: the URL is known
+
+
+def test_the_revision_hash_keeps_exactly_the_letters_and_digits_case_folded() -> None:
+    # Stored in the state: the definition must not drift, or every revisit of a
+    # story delivered before the change would count as a correction.
+    title, body = "Xi’s visit — “a new chapter”", "Café_owners  in Straße 3.4%\n北京 ½"
+    expected = "xisvisitanewchapter\ncafeownersinstrasse34北京½".replace("cafe", "café")
+    assert revision_hash(title, body) == hashlib.sha256(expected.encode()).hexdigest()
+    # What is kept is what str.isalnum keeps, over every code point.
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    folded = every.casefold()
+    assert letters_and_digits(every) == "".join(filter(str.isalnum, folded)).encode()
