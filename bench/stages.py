@@ -15,9 +15,7 @@ output files. It is a diagnostic, not one of the four benchmarks::
 
 The numbers are CPU µs per article; their sum is below the crawl's CPU per page,
 which also pays for Scrapy's engine, downloads, logging and start-up. ``--detail``
-also times the parts of the duplicate and output stages (``DETAIL``); ``--batch N``
-is a prototype that holds the state's writes in one transaction per N articles
-instead of a commit per write, to measure what grouping commits would save.
+also times the parts of the duplicate and output stages (``DETAIL``).
 """
 
 from __future__ import annotations
@@ -156,7 +154,7 @@ def _time_parts(spent: dict[str, float], clock: Callable[[], float]) -> None:
 
 
 def measure(
-    root: Path, limit: int, overrides: dict[str, str], detail: bool = False, batch: int = 0
+    root: Path, limit: int, overrides: dict[str, str], detail: bool = False
 ) -> dict[str, Any]:
     _, articles = crawled_pages(root)
     articles = articles[:limit] if limit else articles
@@ -185,10 +183,7 @@ def measure(
         gc.collect()
         gc_before = sum(s["collected"] for s in gc.get_stats())
         t_start = clock()
-        db = crawler.spider.run.state.db
-        if batch:  # a prototype: the state's per-item commits grouped N items a commit
-            db.execute("BEGIN IMMEDIATE")
-        for done, (url, body) in enumerate(pages):
+        for url, body in pages:
             with timer("response + text decoding (both)"):
                 response = HtmlResponse(url, body=body, encoding="utf-8")
                 response.text  # noqa: B018 (decoded once, cached: the selector's text)
@@ -202,10 +197,6 @@ def measure(
                 minimal_item(raw, url, None)
             with timer("item loader (ecns)"):
                 item: Any = load_article(raw, url=url, listing_date=None)
-            if batch and done and done % batch == 0:
-                with timer("  part: batch COMMIT (--batch)"):
-                    db.execute("COMMIT")
-                    db.execute("BEGIN IMMEDIATE")
             for name, pipeline in pipelines:
                 try:
                     with timer(name):
@@ -217,8 +208,6 @@ def measure(
             if hasattr(pipeline, "close_spider"):
                 with timer("close_spider"):
                     pipeline.close_spider()
-        if batch:
-            db.execute("COMMIT")
         total = clock() - t_start
         crawler.spider.run.state.close()
     n = len(pages)
@@ -238,15 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-s", "--setting", action="append", default=[], help="KEY=VALUE")
     parser.add_argument("--json", type=Path, help="write the result here as JSON")
     parser.add_argument("--detail", action="store_true", help="time the parts of stages too")
-    parser.add_argument(
-        "--batch",
-        type=int,
-        default=0,
-        help="prototype: hold the state's writes in one transaction per N articles",
-    )
     args = parser.parse_args(argv)
     overrides = dict(s.split("=", 1) for s in args.setting)
-    result = measure(args.root, args.limit, overrides, args.detail, args.batch)
+    result = measure(args.root, args.limit, overrides, args.detail)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     print(f"{result['articles']} articles; dropped: {result['dropped']}")
