@@ -101,6 +101,10 @@ KEYS_PER_STORY = 12
 # share template sentences with known ones) were read and verified half again as
 # long, with 4 the copies paid a key read more.
 FIRST_PROBES = 3
+# A copy's two least keys nearly always name its story and no other: when they do,
+# that story is verified before the first round's last key is read (a B-tree read
+# less a copy, ~7% of its lookup).
+EARLY_PROBES = 2
 # Key sentences a lookup probes, the least first: a known story's sampled
 # sentences that the copy kept are among the copy's least unless more sentences
 # than this minus ``KEYS_PER_STORY`` were added below them.
@@ -876,6 +880,20 @@ class NearDuplicateIndex:
         probed = 0
         verified: list[int] = []
         best: tuple[tuple[float, int, int], NearMatch] | None = None
+        early = probe[:EARLY_PROBES]
+        if len(early) == EARLY_PROBES and all(k in delivered or k in pending for k in early):
+            rows += self._postings(
+                [k for k in delivered if k in early], [k for k in pending if k in early], run_id
+            )
+            delivered = [k for k in delivered if k not in early]
+            pending = [k for k in pending if k not in early]
+            story = rows[0][1]
+            if len(rows) == EARLY_PROBES and rows[1][1] == story != exclude:
+                verified.append(story)
+                best = self._verify(fp, [(-1000, story)], run_id, None)
+                if best is not None and -best[0][0] >= MIN_SHARED_WHEN_ADDED_OR_CUT:
+                    settled.difference_update(delivered + pending)  # known, not read
+                    return best[1]
         for start, stop in ((0, FIRST_PROBES), (FIRST_PROBES, len(probe))):
             keys = probe[start:stop]
             if not keys:
@@ -889,7 +907,8 @@ class NearDuplicateIndex:
                 settled.update(keys)
                 if not delivered and not pending:
                     break  # none of the other keys is known either
-            rows += self._postings(delivered, pending, run_id)
+            if delivered or pending:
+                rows += self._postings(delivered, pending, run_id)
             ranked = self._ranked(rows, mine, probed, exclude)
             if verified:
                 ranked = [r for r in ranked if r[1] not in verified]

@@ -510,3 +510,14 @@ def test_a_lookups_rows_are_read_again_after_another_add() -> None:
     ix.add_fingerprint("u2", fps[2], "run")  # the third
     ix.add_fingerprint("u3", fps[3], "run")  # the fourth: the cap
     assert boiler_key in ix._run_boilerplate("run")
+
+
+def test_a_copy_whose_two_least_keys_name_its_story_reads_no_third_key() -> None:
+    ix = known(BODY, OTHER_DESK)
+    statements: list[str] = []
+    ix.db.set_trace_callback(statements.append)
+    match = ix.find(EDITS["sentence added"], "now")
+    ix.db.set_trace_callback(None)
+    assert match is not None and match.url == "u0"
+    key_reads = sum(s.count("FROM neardup_keys WHERE key") for s in statements)
+    assert key_reads == neardup.EARLY_PROBES
