@@ -335,9 +335,10 @@ class StateStore:
         )
         return [url for (url,) in rows]
 
-    def revisited(self, url: str, fetched_at: int, revision: str) -> None:
-        """A revisit found the delivered story unchanged: the next is due later (and a
-        story delivered before revisions were recorded has one now)."""
+    def revisited(self, url: str, fetched_at: int, revision: str | None = None) -> None:
+        """A revisit found the delivered story unchanged, or gone (no ``revision``):
+        the next is due later (and a story delivered before revisions were recorded
+        has one now)."""
         self._batched()
         self.db.execute(
             "UPDATE stories SET fetched_at = ?, revision = coalesce(revision, ?)"

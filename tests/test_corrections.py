@@ -73,10 +73,10 @@ def runs(replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> dict[str
         Story(item, site / urlsplit(item["url"]).path.lstrip("/"))
         for item in sorted(first.items, key=lambda item: item["url"])
     ]
-    corrected, same, recased, too_old = stories[:4]
+    corrected, same, recased, too_old, gone = stories[:5]
     now = int(time.time())
     with sqlite3.connect(state / DB_NAME) as db:
-        for story in (corrected, same, recased):  # published 5 h ago, fetched an hour later
+        for story in (corrected, same, recased, gone):  # published 5 h ago, fetched 1 h later
             db.execute(
                 "UPDATE stories SET published_at = ?, fetched_at = ? WHERE url = ?",
                 (now - 5 * HOUR, now - 4 * HOUR, story.item["url"]),
@@ -91,6 +91,7 @@ def runs(replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     recased.edit(word, word.upper())
     word = a_word_of(too_old)
     too_old.edit(word, word[:-1])
+    gone.page.unlink()  # taken down after delivery: HTTP 404
     second = run()
     third = run()
     return {"first": first, "second": second, "third": third, "corrected": corrected}
@@ -114,16 +115,25 @@ def test_only_the_changed_recent_story_is_delivered_again(runs: dict) -> None:
 
 def test_revisits_are_counted_and_cost_one_request_each(runs: dict) -> None:
     second = runs["second"]
-    assert second.stat("newscrawl/revisits_requested") == 3
+    assert second.stat("newscrawl/revisits_requested") == 4
     assert second.stat("newscrawl/revisits_unchanged") == 2
     assert second.stat("newscrawl/corrections") == 1
-    # The listing's known first page, and the three revisits: nothing else.
+    assert second.stat("newscrawl/revisits_gone") == 1
+    # The listing's known first page, and the four revisits: nothing else.
     listings, robots = (
         second.stat("newscrawl/listing_pages"),
         second.stat("robotstxt/request_count"),
     )
     assert listings == 1
-    assert second.stat("downloader/request_count") == listings + 3 + robots
+    assert second.stat("downloader/request_count") == listings + 4 + robots
+
+
+def test_a_story_gone_after_delivery_is_reported_and_not_fetched_at_every_run(
+    runs: dict,
+) -> None:
+    second = runs["second"]
+    assert re.search(r"Delivered story \S+ is gone \(HTTP 404\)", second.result.stderr)
+    assert runs["third"].stat("newscrawl/revisits_requested") == 0  # due on its schedule
 
 
 def test_the_next_run_does_not_revisit_what_was_just_fetched(runs: dict) -> None:

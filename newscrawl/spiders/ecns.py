@@ -371,6 +371,13 @@ class EcnsSpider(scrapy.Spider):
             status = failure.value.response.status
             self.crawler.stats.inc_value(f"newscrawl/article_http_{status}")
             logger.warning("Article %s: HTTP %d", request.url, status)
+            if status in (404, 410) and request.cb_kwargs.get("revisit"):
+                # Taken down after delivery: said loudly (downstream still holds it),
+                # and revisited on the schedule, not at every run of its window.
+                self.crawler.stats.inc_value("newscrawl/revisits_gone")
+                logger.warning("Delivered story %s is gone (HTTP %d)", request.url, status)
+                self.state.revisited(request.url, int(time.time()))
+                return
             if status in (404, 410):
                 self.state.record(request.url, NOT_FOUND, article_id=article_id(request.url))
                 return
