@@ -20,11 +20,10 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from newscrawl.replica import ReplicaServer
-from newscrawl.replica.server import site_dir_of
+from newscrawl.replica.server import Served, site_dir_of
 
 NGINX_START_TIMEOUT = 10.0
 NGINX_CONF = """\
@@ -78,7 +77,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class NginxServer:
+class NginxServer(Served):
     """nginx serving ``root/site`` on 127.0.0.1, as a context manager."""
 
     name = "nginx"
@@ -139,17 +138,6 @@ class NginxServer:
         if self._prefix is not None:
             self._prefix.cleanup()
             self._prefix = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class TwistedServer(ReplicaServer):

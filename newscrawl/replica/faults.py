@@ -58,13 +58,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
 from newscrawl.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT
 from newscrawl.replica.build import TRUTH_FILE, build_site
-from newscrawl.replica.server import CONTENT_TYPES, site_dir_of
+from newscrawl.replica.server import CONTENT_TYPES, Served, site_dir_of
 from newscrawl.replica.text import TextGen
 
 # --- Fault kinds a rule can apply to the paths it names ------------------------------
@@ -343,7 +342,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass  # the server records hits itself
 
 
-class FaultServer:
+class FaultServer(Served):
     """Serve a built replica on 127.0.0.1 from a thread, misbehaving as ``faults`` say.
 
     >>> with FaultServer(root, Faults(rules=[Rule(RESET, frozenset({path}), times=2)])) as s:
@@ -417,17 +416,6 @@ class FaultServer:
             self._thread = None
 
     stop = pause
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def set_faults(self, faults: Faults) -> None:
         """Switch to other faults; the ``times`` counts start again."""

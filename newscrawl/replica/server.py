@@ -14,6 +14,7 @@ import queue
 import subprocess
 import sys
 import threading
+from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -62,7 +63,28 @@ def serve(site_dir: Path, host: str = "127.0.0.1", port: int = 0) -> None:
     reactor.run()  # type: ignore[attr-defined]  # stops on SIGTERM/SIGINT
 
 
-class ReplicaServer:
+class Served(ABC):
+    """A server as a context manager: ``start()`` on entry, ``stop()`` on exit."""
+
+    @abstractmethod
+    def start(self) -> Self: ...
+
+    @abstractmethod
+    def stop(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ReplicaServer(Served):
     """``python -m newscrawl.replica serve`` in a subprocess, as a context manager.
 
     >>> with ReplicaServer(root) as server:
@@ -127,14 +149,3 @@ class ReplicaServer:
             self._reader = None
         if proc.stdout is not None:
             proc.stdout.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
