@@ -420,15 +420,19 @@ def test_an_index_of_the_earlier_layout_is_replaced(tmp_path: Path) -> None:
     assert index(db).find(EDITS["sentence added"], "r2").url == "u0"
 
 
+# Five stories of one template whose second sentence is the same: boilerplate.
+BOILER = "Xi made the remarks in a meeting with the visiting delegation in Beijing."
+FIRSTS = [
+    f"China and partner number {i} agreed on Tuesday to expand trade in {crop} and"
+    f" other farm produce, according to a statement issued after talks."
+    for i, crop in enumerate(["rice", "tea", "soybeans", "cotton", "maize"])
+]
+
+
 def test_boilerplate_keys_are_marked_and_copies_still_found() -> None:
     # A sentence in KEY_MAX_STORIES stories is boilerplate: marked at delivery,
     # skipped by lookups; each story is still found by its own sentences.
-    boiler = "Xi made the remarks in a meeting with the visiting delegation in Beijing."
-    firsts = [
-        f"China and partner number {i} agreed on Tuesday to expand trade in {crop} and"
-        f" other farm produce, according to a statement issued after talks."
-        for i, crop in enumerate(["rice", "tea", "soybeans", "cotton", "maize"])
-    ]
+    boiler, firsts = BOILER, FIRSTS
     ix = known(*(f"{first}\n{boiler}" for first in firsts))
     key = Fingerprint(boiler).keys()
     assert ix.db.execute("SELECT count(*) FROM neardup_boilerplate").fetchone()[0] == len(key)
@@ -442,12 +446,7 @@ def test_a_run_skips_the_keys_it_brought_to_the_cap_before_promote() -> None:
     # Within one run (nothing promoted yet), a sentence the run's stories repeat
     # KEY_MAX_STORIES times is boilerplate for the run's next lookups: its rows
     # are not read again, and each story is still found by its own sentences.
-    boiler = "Xi made the remarks in a meeting with the visiting delegation in Beijing."
-    firsts = [
-        f"China and partner number {i} agreed on Tuesday to expand trade in {crop} and"
-        f" other farm produce, according to a statement issued after talks."
-        for i, crop in enumerate(["rice", "tea", "soybeans", "cotton", "maize"])
-    ]
+    boiler, firsts = BOILER, FIRSTS
     ix = index()
     for i, first in enumerate(firsts):
         assert ix.add(f"u{i}", f"{first}\n{boiler}", "now")
