@@ -887,8 +887,9 @@ class NearDuplicateIndex:
             )
             delivered = [k for k in delivered if k not in early]
             pending = [k for k in pending if k not in early]
-            story = rows[0][1]
-            if len(rows) == EARLY_PROBES and rows[1][1] == story != exclude:
+            holders = {story for _, story, _ in rows}  # (none: the filter's false positives)
+            if len(rows) == len(early) and len(holders) == 1 and exclude not in holders:
+                (story,) = holders
                 verified.append(story)
                 best = self._verify(fp, [(-1000, story)], run_id, None)
                 if best is not None and -best[0][0] >= MIN_SHARED_WHEN_ADDED_OR_CUT:

@@ -520,3 +520,12 @@ def test_a_copy_whose_two_least_keys_name_its_story_reads_no_third_key() -> None
     assert match is not None and match.url == "u0"
     key_reads = sum(s.count("FROM neardup_keys WHERE key") for s in statements)
     assert key_reads == neardup.EARLY_PROBES
+
+
+def test_a_lookup_whose_least_keys_only_the_filter_knows_finds_nothing() -> None:
+    # The filter lets through keys no story holds (its false positives): the lookup
+    # reads no rows for them and must simply go on.
+    ix = known(BODY)
+    other = "\n".join(long_story(3))
+    ix.filter.add_keys(Fingerprint(other).keys(probe=True))
+    assert ix.find(other, "now") is None
