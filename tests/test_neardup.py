@@ -511,7 +511,7 @@ def test_a_lookups_rows_are_read_again_after_another_add() -> None:
     assert boiler_key in ix._run_boilerplate("run")
 
 
-def test_a_copy_whose_two_least_keys_name_its_story_reads_no_third_key() -> None:
+def test_a_copy_whose_least_key_names_its_story_alone_reads_no_other_key() -> None:
     ix = known(BODY, OTHER_DESK)
     statements: list[str] = []
     ix.db.set_trace_callback(statements.append)
