@@ -9,6 +9,7 @@ story is one URL, whatever form the page used.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -52,6 +53,28 @@ def canonical_url(href: str, base_url: str, page_url: str | None = None) -> str 
     carry none), and the path is normalized by w3lib.
     """
     href = href.strip()
+    # Most links are story URLs on the origin, already canonical (an article's own
+    # URL, which the listing's link was made into): returned as they are, without
+    # parsing (~10 µs, and twice a story).
+    prefix = _canonical_origin(base_url)
+    if prefix and href.startswith(prefix):
+        path = href[len(prefix) :]
+        if not path.startswith("/m/") and ARTICLE_PATH_RE.fullmatch(path):
+            return href
+    return _canonical(href, base_url, page_url)
+
+
+@lru_cache(maxsize=8)
+def _canonical_origin(base_url: str) -> str | None:
+    """``scheme://netloc`` of the origin, if w3lib leaves it as it is (so a URL on it
+    with a plain path is canonical as written)."""
+    scheme, netloc = origin_of(base_url)
+    prefix = f"{scheme}://{netloc}"
+    return prefix if canonicalize_url(prefix + "/") == prefix + "/" else None
+
+
+def _canonical(href: str, base_url: str, page_url: str | None) -> str | None:
+    """``canonical_url`` for any link: joined, checked and normalized."""
     if not href:
         return None
     scheme, netloc = origin_of(base_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from newscrawl import urls
 from newscrawl.urls import article_id, canonical_url, listing_page_url, section_slug
 
 LIVE = "https://www.ecns.cn"
@@ -77,3 +78,30 @@ def test_listing_pages_are_index_then_index_n() -> None:
     assert listing_page_url(REPLICA, "/news/politics/", 3) == (
         f"{REPLICA}/news/politics/index_3.shtml"
     )
+
+
+@pytest.mark.parametrize(
+    "base", ["https://www.ecns.cn", "http://127.0.0.1:8000", "http://LOCALHOST:8"]
+)
+def test_a_story_url_taken_as_written_is_what_the_full_normalization_gives(base: str) -> None:
+    # canonical_url returns a story URL on the origin unparsed; any link must come
+    # out as the general path (join, checks, w3lib) makes it.
+    paths = [
+        "/news/politics/2024-12-06/detail-iheakyvw1983334.shtml",
+        "/cns-wire/2025-01-10/detail-ihexyz0001.shtml",
+        "/2018/05/03/detail-hayqvmxs6521.shtml",
+        "/m/news/politics/2024-12-06/detail-iheakyvw1983334.shtml",
+        "/news/Politics/2024-12-06/detail-iheakyvw1983334.shtml",
+        "/news/politics/2024-12-06/detail-ihe%20kyvw.shtml",
+        "/news/politics/./2024-12-06/detail-iheakyvw1983334.shtml",
+        "/news/politics/index.shtml",
+    ]
+    hosts = [base, base.upper(), "https://www.ecns.cn", "http://ecns.cn", "//www.ecns.cn", ""]
+    tails = ["", "?from=home", "#top", " ", "\n"]
+    page = base + "/news/politics/index.shtml"
+    for path in paths:
+        for host in hosts:
+            for tail in tails:
+                href = f" {host}{path}{tail}"
+                expected = urls._canonical(href.strip(), base, page)
+                assert canonical_url(href, base, page) == expected, href
