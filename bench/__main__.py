@@ -1,7 +1,7 @@
 """``python -m bench``: the four benchmarks of issue 6, one run, one report.
 
     python -m bench                      # all four (under 10 minutes), then the summary
-    python -m bench throughput [--scale 12] [--rounds 5]
+    python -m bench throughput [--scale 12] [--rounds 9]
     python -m bench archive [--sizes 1000,10000,100000] [--repeat 3]
     python -m bench backfill [--items 50000]
     python -m bench startup [--repeat 5]
@@ -58,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     p.add_argument("--sections", default="", help="crawl only these sections (default: all)")
     p.add_argument("--scale", type=int, default=12, help="throughput: replica scale")
-    p.add_argument("--rounds", type=int, default=5, help="throughput: interleaved rounds")
+    p.add_argument("--rounds", type=int, default=9, help="throughput: interleaved rounds")
     p.add_argument("--sizes", type=_sizes, default=(1_000, 10_000, 100_000),
                    help="archive: stories seeded")  # fmt: skip
     p.add_argument("--repeat", type=int, default=0,
