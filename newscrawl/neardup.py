@@ -20,7 +20,8 @@ to a short story, so the module works in two steps.
    while distinct stories share a few at most. A story indexes the
    ``KEYS_PER_STORY`` sentences with the least keys (all of a short story's): a
    bottom-k sample, the same sentences in every copy that kept them; a lookup
-   probes its ``PROBE_KEYS`` least, the ``FIRST_PROBES`` least first. A key is
+   probes its ``PROBE_KEYS`` least, the ``FIRST_PROBES`` least first (and when
+   its least key is one story's alone, that story before any other). A key is
    the sentence's CRC-32. A key held by ``KEY_MAX_STORIES`` stories is
    boilerplate and ignored. At a million stories each key probe is a disk read,
    so a fixed 16 MiB bit filter (``KeyFilter``) over the delivered keys skips the
@@ -839,7 +840,8 @@ class NearDuplicateIndex:
         sharing the body's ``FIRST_PROBES`` least keys before the others, which
         are not read once one of the first is near, or when no story has any of
         the first: distinct known stories are not near one another, and a copy
-        keeps nearly all of its story's least keys).
+        keeps nearly all of its story's least keys; the sole holder of the least
+        key before all, ``EARLY_PROBES``).
         ``exclude_url`` (the item's own URL) never matches: a story re-fetched
         after a crash must not copy itself."""
         return self.find_fingerprint(Fingerprint(body), run_id, exclude_url=exclude_url)
@@ -988,7 +990,12 @@ class NearDuplicateIndex:
         # story's).
         rows: list[tuple[int, int, int]] = []
         last = self._last_read
-        if last is not None and last.fp is fp and last[1:3] == (run_id, self._changes):
+        if (
+            last is not None
+            and last.fp is fp
+            and last.run_id == run_id
+            and last.changes == self._changes
+        ):
             wanted = set(keys)
             rows = [row for row in last.rows if row[0] in wanted]
             keys = [k for k in keys if k not in last.settled]
