@@ -53,6 +53,8 @@ def canonical_url(href: str, base_url: str, page_url: str | None = None) -> str 
     carry none), and the path is normalized by w3lib.
     """
     href = href.strip()
+    if not href:
+        return None
     # Most links are story URLs on the origin, already canonical (an article's own
     # URL, which the listing's link was made into): returned as they are, without
     # parsing (~10 µs, and twice a story).
