@@ -305,7 +305,8 @@ class Fingerprint:
         # work is in C (map), not in a Python loop.
         self._marked = marked = _SENTENCE_END.sub(b"\n", data.translate(_CLASSES))
         letters = marked.translate(None, b" .")
-        sentences = list(filter(None, letters.split(b"\n")))
+        # Only letters, digits and line ends are left: split() drops the empty lines.
+        sentences = letters.split()
         self.hashes = list(map(zlib.crc32, sentences))
         self.lengths = list(map(len, sentences))
         self._indexable: bool | None = None
