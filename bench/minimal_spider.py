@@ -30,10 +30,30 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from newscrawl.extract import extract_article, extract_listing
+from newscrawl.extract import RawArticle, extract_article, extract_listing
 from newscrawl.extract.body import compose_body
 from newscrawl.normalize import parse_editor, parse_site_datetime
 from newscrawl.urls import SECTION_PATHS, article_id, canonical_url, listing_page_url
+
+
+def minimal_item(raw: RawArticle, url: str, listing_date: str | None) -> dict[str, Any]:
+    """The item of an extracted article: the fields of ``ecns``, built as a plain dict
+    with the two cheap normalizers (also what ``bench.stages`` compares the item
+    loader with)."""
+    body, images = compose_body(raw.blocks)
+    published_raw = raw.time_raw or listing_date or raw.publish_comment_raw
+    published = parse_site_datetime(published_raw)
+    return {
+        "url": url,
+        "article_id": article_id(url),
+        "title": raw.titles[0] if raw.titles else None,
+        "published": published.isoformat() if published else None,
+        "published_raw": published_raw,
+        "source": raw.source_raw or None,
+        "editor": parse_editor(raw.editor_raw),
+        "body": body,
+        "images": images,
+    }
 
 
 class MinimalSpider(scrapy.Spider):
@@ -84,20 +104,7 @@ class MinimalSpider(scrapy.Spider):
         self, response: Response, listing_date: str | None
     ) -> Iterator[dict[str, Any]]:
         raw = extract_article(response.selector, response.url)
-        body, images = compose_body(raw.blocks)
-        published_raw = raw.time_raw or listing_date or raw.publish_comment_raw
-        published = parse_site_datetime(published_raw)
-        yield {
-            "url": response.url,
-            "article_id": article_id(response.url),
-            "title": raw.titles[0] if raw.titles else None,
-            "published": published.isoformat() if published else None,
-            "published_raw": published_raw,
-            "source": raw.source_raw or None,
-            "editor": parse_editor(raw.editor_raw),
-            "body": body,
-            "images": images,
-        }
+        yield minimal_item(raw, response.url, listing_date)
 
     def closed(self, reason: str) -> None:
         """Write Scrapy's stats as JSON, for the benchmark to count pages."""

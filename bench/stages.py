@@ -40,14 +40,13 @@ from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.misc import load_object
 
+from bench.minimal_spider import minimal_item
 from bench.parse_ceiling import crawled_pages
 from newscrawl.extract import extract_article
-from newscrawl.extract.body import compose_body
 from newscrawl.extract.encoding import is_misdecoded, is_truncated, redecode
 from newscrawl.loaders import load_article
-from newscrawl.normalize import parse_editor, parse_site_datetime
 from newscrawl.state import StateStore
-from newscrawl.urls import article_id, canonical_url
+from newscrawl.urls import canonical_url
 
 SITE_ORIGIN = "http://127.0.0.1"
 # ``--detail``: the parts of the duplicate and output stages, timed where they are
@@ -108,24 +107,6 @@ def _pipelines(crawler: Any) -> list[tuple[str, Any]]:
     return [
         (path.rsplit(".", 1)[-1], load_object(path).from_crawler(crawler)) for _, path in ordered
     ]
-
-
-def minimal_item(raw: Any, url: str, listing_date: str | None) -> dict[str, Any]:
-    """What ``bench/minimal_spider.py`` builds for the same page."""
-    body, images = compose_body(raw.blocks)
-    published_raw = raw.time_raw or listing_date or raw.publish_comment_raw
-    published = parse_site_datetime(published_raw)
-    return {
-        "url": url,
-        "article_id": article_id(url),
-        "title": raw.titles[0] if raw.titles else None,
-        "published": published.isoformat() if published else None,
-        "published_raw": published_raw,
-        "source": raw.source_raw or None,
-        "editor": parse_editor(raw.editor_raw),
-        "body": body,
-        "images": images,
-    }
 
 
 def _time_parts(spent: dict[str, float], clock: Callable[[], float]) -> None:
