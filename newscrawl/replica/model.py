@@ -380,6 +380,16 @@ def site_href(path: str, form: str) -> str:
     return path
 
 
+def _source_emptied_and_editor(rng: random.Random, s: Story) -> None:
+    """After its source is chosen: emptied if the story's variations say so, and an
+    editor (and the spelling of the line) unless they say there is none."""
+    if "source_empty" in s.variations:
+        s.source = ""
+    if "no_editor" not in s.variations:
+        s.editor = rng.choice(EDITORS)
+        s.editor_style = _weighted(rng, EDITOR_STYLE_WEIGHTS)
+
+
 def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -628,11 +638,7 @@ def _assign_info(rng: random.Random, stories: list[Story], scale: int) -> None:
             s.source = rng.choice(("China News Service", ECNS_SOURCE))
         else:
             s.source = _weighted(rng, SOURCES)
-        if "source_empty" in s.variations:
-            s.source = ""
-        if "no_editor" not in s.variations:
-            s.editor = rng.choice(EDITORS)
-            s.editor_style = _weighted(rng, EDITOR_STYLE_WEIGHTS)
+        _source_emptied_and_editor(rng, s)
     # Every spelling at least EDITOR_STYLE_MIN times, first among politics stories.
     with_editor = [s for s in pages if s.editor and s.is_regular]
     with_editor.sort(key=lambda s: (s.listed_in != ["politics"], rng.random()))
@@ -1392,11 +1398,7 @@ def _assign_text_variations(
             s.source = ECNS_SOURCE
         else:
             s.source = _weighted(rng, SOURCES)
-        if "source_empty" in s.variations:
-            s.source = ""
-        if "no_editor" not in s.variations:
-            s.editor = rng.choice(EDITORS)
-            s.editor_style = _weighted(rng, EDITOR_STYLE_WEIGHTS)
+        _source_emptied_and_editor(rng, s)
 
 
 def _image_only(rng: random.Random, story: Story) -> Block:
