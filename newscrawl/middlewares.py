@@ -49,7 +49,8 @@ class PolitenessMiddleware:
         self.max_wait = crawler.settings.getfloat("NEWSCRAWL_MAX_RETRY_AFTER")
         self.user_agent = crawler.settings.get("USER_AGENT")
         self.crawl_delay: dict[str, float] = {}  # slot key → robots.txt Crawl-delay
-        self.paused: dict[str, tuple[float, float]] = {}  # slot key → (until, delay before)
+        # slot key → (until, delay before, jitter before)
+        self.paused: dict[str, tuple[float, float, float]] = {}
         crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
 
     @classmethod
@@ -78,10 +79,11 @@ class PolitenessMiddleware:
         if paused and time.monotonic() >= paused[0]:
             del self.paused[key]
             slot.delay = max(paused[1], floor)
+            slot.jitter = paused[2]
         elif slot.delay < floor:
             slot.delay = floor
         if floor:
-            slot.randomize_delay = False  # randomizing would go below the floor
+            slot.jitter = 0.0  # a random delay would go below the floor
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status not in BACKOFF_STATUSES:
@@ -92,9 +94,12 @@ class PolitenessMiddleware:
         wait = min(wait, self.max_wait)
         key, slot = self._slot(request)
         if slot is not None:
-            before = self.paused.get(key, (0.0, slot.delay))[1]
+            _, delay, jitter = self.paused.get(key, (0.0, slot.delay, slot.jitter))
             slot.delay = max(slot.delay, wait)
-            self.paused[key] = (time.monotonic() + wait, before)
+            # Scrapy draws each delay between 0.5 and 1.5 times ``slot.delay``: the
+            # retry could come at half the wait the host asked for.
+            slot.jitter = 0.0
+            self.paused[key] = (time.monotonic() + wait, delay, jitter)
         self.crawler.stats.inc_value("newscrawl/retry_after_honoured")
         logger.info("%s answered %d, Retry-After %.0f s: waiting", key, response.status, wait)
         return response
