@@ -16,7 +16,7 @@ install: $(STAMP)
 
 ## The main job end to end on the bundled replica: serve it, crawl it twice.
 demo: $(STAMP)
-	$(BIN)/python -m newscrawl.demo
+	$(BIN)/python -m replica.demo
 
 ## Lint, format check and the whole test suite.
 test: $(STAMP)
@@ -38,16 +38,16 @@ fixtures: $(STAMP)
 
 ## Precision and recall of the link-spam detector per form, on a generated labeled corpus.
 spam-eval: $(STAMP)
-	$(BIN)/python -m newscrawl.spam_corpus eval
+	$(BIN)/python -m replica.spam_corpus eval
 
 ## Every fault the replica can inject, and what the crawler made of it (a table).
 faults: $(STAMP)
-	$(BIN)/python -m newscrawl.replica.faults --jobs 2
+	$(BIN)/python -m replica.faults --jobs 2
 
 ## Duplicates end to end: a replica with exact and near copies, crawled twice; copies emitted
 ## and stories lost (TEXTS=file.jsonl builds it from real texts; exit 1 if a target is missed).
 dedup-check: $(STAMP)
-	$(BIN)/python -m newscrawl.replica dedup-check $(if $(TEXTS),--texts $(TEXTS))
+	$(BIN)/python -m replica dedup-check $(if $(TEXTS),--texts $(TEXTS))
 
 ## Cost per page, per scheduled run, memory: ecns against a minimal spider, one run (< 10 min).
 bench: $(STAMP)

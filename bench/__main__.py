@@ -33,7 +33,7 @@ from bench import archive, backfill, startup, throughput
 from bench.crawls import Variant
 from bench.report import Section, machine_line, table
 from bench.server import nginx_binary
-from newscrawl.localrun import PROJECT_ROOT
+from replica.localrun import PROJECT_ROOT
 
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "newscrawl-bench-cache"
 

@@ -1,6 +1,6 @@
 """The two crawlers the benchmarks compare, as measured processes.
 
-- ``ecns``: ``scrapy crawl ecns`` exactly as ``newscrawl.localrun.crawl`` runs it
+- ``ecns``: ``scrapy crawl ecns`` exactly as ``replica.localrun.crawl`` runs it
   (project settings, every pipeline, the run's files, manifest, state and log),
   with only politeness lowered for a local server (``FAST_LOCAL_SETTINGS``).
 - ``minimal``: ``scrapy runspider bench/minimal_spider.py`` from an empty folder,
@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import Cost, run_measured
-from newscrawl.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT
 from newscrawl.settings import CONCURRENT_ITEMS, CONCURRENT_REQUESTS_PER_DOMAIN
+from replica.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT
 
 MINIMAL_SPIDER = Path(__file__).resolve().parent / "minimal_spider.py"
 # What shapes a crawl, set for the minimal spider as the project sets it.

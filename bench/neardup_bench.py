@@ -5,7 +5,7 @@ second and peak memory with 1,000,000 known stories.
     python bench/neardup_bench.py --scale 8 --known 1000000 --lookups 40000
 
 Why each part:
-- *Recall*: copies of the replica's stories (``newscrawl.replica.build_site``, its
+- *Recall*: copies of the replica's stories (``replica.build_site``, its
   ``truth.jsonl``) edited the ways ECNS edits wire copies. A copy counts as found
   only when the lookup names the story it was made from.
 - *False merges*: the stories of a corpus added one by one, as a crawl would; a
@@ -55,13 +55,13 @@ sys.path.insert(0, str(ROOT))
 
 from newscrawl import neardup  # noqa: E402
 from newscrawl.neardup import Fingerprint, NearDuplicateIndex  # noqa: E402
-from newscrawl.replica.edits import (  # noqa: E402
+from newscrawl.state import BATCH_WRITES  # noqa: E402
+from replica.edits import (  # noqa: E402
     add_sentences,
     cut_sentences,
     ecns_lead,
     punctuation,
 )
-from newscrawl.state import BATCH_WRITES  # noqa: E402
 
 REAL_TEXTS = ROOT.parent / "shared" / "reference" / "ecns" / "politics-2024-articles.jsonl"
 RECALL_TARGET = 0.95
@@ -70,7 +70,7 @@ RSS_TARGET_MB = 300
 
 # --- edits ------------------------------------------------------------------------
 
-# The replica's own edits (``newscrawl.replica.edits``), under the issue's names.
+# The replica's own edits (``replica.edits``), under the issue's names.
 EDITS: dict[str, Callable[[random.Random, str, list[str]], str | None]] = {
     "lead added": lambda rng, b, d: ecns_lead(rng, b),
     "sentence added": lambda rng, b, d: add_sentences(rng, b, d, 1),
@@ -90,7 +90,7 @@ REQUIRED = [k for k in EDITS if "+" not in k]  # the issue's kinds; the last is 
 
 def replica_stories(folder: Path, scale: int, seed: int = 7) -> list[tuple[str, str]]:
     """(url path, body) of the replica's distinct stories with a body."""
-    from newscrawl.replica import build_site
+    from replica import build_site
 
     build_site(folder, scale=scale, seed=seed)
     stories: dict[str, str] = {}

@@ -23,14 +23,14 @@ import sys
 import time
 from pathlib import Path
 
-import newscrawl.replica
+import replica
 
 MARKER = "complete"
 
 
 def generator_hash() -> str:
     digest = hashlib.sha256()
-    package = Path(newscrawl.replica.__file__).parent
+    package = Path(replica.__file__).parent
     for path in sorted(package.glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -38,8 +38,8 @@ def generator_hash() -> str:
 
 
 def build(root: Path, *, scale: int = 1, new_on_top: int = 0, seed: int = 7) -> Path:
-    """``build_site`` in a subprocess (``python -m newscrawl.replica build``)."""
-    cmd = [sys.executable, "-m", "newscrawl.replica", "build", str(root)]
+    """``build_site`` in a subprocess (``python -m replica build``)."""
+    cmd = [sys.executable, "-m", "replica", "build", str(root)]
     cmd += ["--scale", str(scale), "--new", str(new_on_top), "--seed", str(seed)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return root

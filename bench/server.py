@@ -3,7 +3,7 @@
 Why nginx first: the benchmark measures the crawler's CPU, so the server must not
 be the bottleneck nor steal much of the second core. nginx serves a 25 KB file in
 a few microseconds with keep-alive; the replica's own Twisted server
-(``newscrawl.replica.ReplicaServer``) costs ~1 ms of Python a request. Both speak
+(``replica.ReplicaServer``) costs ~1 ms of Python a request. Both speak
 HTTP/1.1 with keep-alive and real 404s (LESSONS.md: never ``http.server``).
 
 nginx runs unprivileged-style from a private prefix (its own config, pid, temp
@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 from typing import Self
 
-from newscrawl.replica import ReplicaServer
-from newscrawl.replica.server import Served, site_dir_of
+from replica import ReplicaServer
+from replica.server import Served, site_dir_of
 
 NGINX_START_TIMEOUT = 10.0
 NGINX_CONF = """\

@@ -34,7 +34,7 @@ from bench.measure import median, run_measured
 from bench.replicas import build
 from bench.report import Section, Target, table
 from bench.server import static_server
-from newscrawl.localrun import PROJECT_ROOT
+from replica.localrun import PROJECT_ROOT
 
 CPU_RATIO_TARGET = 1.3
 ECNS_ARGS = {"max_pages": "100000"}  # page every listing to its end

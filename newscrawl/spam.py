@@ -24,7 +24,7 @@ the block and its ancestors; :func:`hiding_rules` and :func:`style_from_rules`
 let the extraction add the declarations of the page's CSS classes and ids that
 hide, so that a block hidden by a class is judged as one hidden inline.
 
-How well it does is measured, not asserted: ``python -m newscrawl.spam_corpus eval``
+How well it does is measured, not asserted: ``python -m replica.spam_corpus eval``
 runs a generated, labeled corpus through the crawler's extraction and this module
 and prints precision and recall per spam form and the false positives on clean
 text (``tests/test_spam_eval.py`` holds it to the bar of issue 3).

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.replica import ReplicaServer, build_site
+from replica import ReplicaServer, build_site
 
 
 def crawl_stat(log: str, name: str) -> int:

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from newscrawl.localrun import crawl, read_jsonl
 from newscrawl.state import DB_NAME
+from replica.localrun import crawl, read_jsonl
 from tests.conftest import Replica, crawl_stat
 
 HOUR = 3600

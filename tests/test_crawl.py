@@ -18,11 +18,11 @@ from urllib.parse import urljoin, urlsplit
 import jsonschema
 import pytest
 
-from newscrawl.localrun import crawl, read_jsonl
 from newscrawl.pipelines.output import EXPORTED_FIELDS
-from newscrawl.replica import spam as replica_spam
 from newscrawl.settings import ARTICLE_SCHEMA
 from newscrawl.state import DB_NAME
+from replica import spam as replica_spam
+from replica.localrun import crawl, read_jsonl
 from tests.conftest import Replica, crawl_stat
 
 COMPARED_FIELDS = (

@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 from parsel import Selector
 
 from newscrawl.extract import extract_feed
-from newscrawl.localrun import crawl, read_items
 from newscrawl.normalize import parse_site_datetime
-from newscrawl.replica import ReplicaServer, build_site
 from newscrawl.state import DB_NAME
+from replica import ReplicaServer, build_site
+from replica.localrun import crawl, read_items
 from tests.conftest import Replica, crawl_stat
 
 POLITICS = {"sections": "politics"}

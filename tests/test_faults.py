@@ -1,12 +1,12 @@
 """The fault suite of issue 7 as tests: the crawler against a replica that
-misbehaves on purpose (``newscrawl.replica.faults``), one fault a test.
+misbehaves on purpose (``replica.faults``), one fault a test.
 
 Each case runs ``scrapy crawl ecns`` once or more (a recoverable fault clears
 before the next run) and is measured as a consumer sees it: stories read from
 the files complete manifests name, against the replica's truth. A test asserts
 what the fault's behaviour must be; where one fault has a part the crawler
 handles and a part it does not, they are separate tests. ``python -m
-newscrawl.replica.faults`` prints the same measurements as a table.
+replica.faults`` prints the same measurements as a table.
 
 A test the crawler fails today is ``xfail(strict=True)`` with the reason: when
 the crawler is fixed it passes, the xfail turns into a failure, and the mark
@@ -22,8 +22,8 @@ from typing import TypeVar
 
 import pytest
 
-from newscrawl.replica import build_site
-from newscrawl.replica.faults import CASES_BY_NAME, Row, measure
+from replica import build_site
+from replica.faults import CASES_BY_NAME, Row, measure
 
 # Cases measured at once: each is a few sequential crawls that wait on the network
 # part of the time; two keep the module near a minute on two cores.

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.localrun import crawl, read_items
 from newscrawl.middlewares import parse_retry_after
+from replica.localrun import crawl, read_items
 from tests.conftest import Replica
 
 

@@ -6,16 +6,15 @@ the project).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from parsel import Selector
 
 from newscrawl.extract import extract_article
 from newscrawl.loaders import load_article
 from newscrawl.pipelines.spam import site_hosts_for, strip_spam
+from replica.localrun import REFERENCE_DIR
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "ecns"
+REFERENCE = REFERENCE_DIR
 PAGE = REFERENCE / "article-detail-ihemrznk1748604.rendered.html"
 URL = "https://www.ecns.cn/news/politics/2025-01-10/detail-ihemrznk1748604.shtml"
 

@@ -32,9 +32,10 @@ from urllib.parse import urlsplit
 import pytest
 from parsel import Selector
 
-from newscrawl.replica import ReplicaServer, build_site, edits
-from newscrawl.replica import text as replica_text
-from newscrawl.replica.model import (
+from replica import ReplicaServer, build_site, edits
+from replica import text as replica_text
+from replica.localrun import REFERENCE_DIR
+from replica.model import (
     EDITOR_STYLE_MIN,
     EDITOR_STYLES,
     LISTINGS,
@@ -46,13 +47,11 @@ from newscrawl.replica.model import (
     default_reserve,
     plain_text,
 )
-from newscrawl.replica.realtexts import RealText, load_texts
+from replica.realtexts import RealText, load_texts
 
-REFERENCE = Path("/work/shared/reference/ecns")
+REFERENCE = REFERENCE_DIR
 # The real export, beside the project (never copied into it).
-REAL_TEXTS = (
-    Path(__file__).resolve().parents[2] / "shared/reference/ecns/politics-2024-articles.jsonl"
-)
+REAL_TEXTS = REFERENCE_DIR / "politics-2024-articles.jsonl"
 ARTICLE_PATH_RE = re.compile(r"^/(?:[a-z-]+/)+\d{4}-\d{2}-\d{2}/detail-i[a-z]{7}\d{7}\.shtml$")
 LISTING_DATE_RE = re.compile(
     r"^(?:Jan|Feb|Mar|Apr|May|June|July|Aug|Sept|Oct|Nov|Dec) [1-9]\d?, \d{4}$"
@@ -815,7 +814,7 @@ def test_rebuilding_while_serving_serves_the_new_site(tmp_path: Path) -> None:
 
 
 def test_command_line_builds_and_serves(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "newscrawl.replica", "build", str(tmp_path), "--seed", "3"]
+    cmd = [sys.executable, "-m", "replica", "build", str(tmp_path), "--seed", "3"]
     done = subprocess.run([*cmd, "--new", "2"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and "truth:" in done.stderr
@@ -1043,7 +1042,7 @@ def test_a_replica_from_the_real_texts(tmp_path: Path) -> None:
 
 
 def test_command_line_builds_from_texts(texts_file: Path, tmp_path: Path) -> None:
-    from newscrawl.replica.__main__ import main
+    from replica.__main__ import main
 
     args = ["build", str(tmp_path), "--texts", str(texts_file), "--reserve", "6"]
     assert main([*args, "--new", "3", "--new-copies", "2"]) == 0

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.replica import dedup_check
-from newscrawl.replica.dedup_check import Report, evaluate
-from newscrawl.replica.edits import NEAR_COPY_EDITS
+from replica import dedup_check
+from replica.dedup_check import Report, evaluate
+from replica.edits import NEAR_COPY_EDITS
+from replica.localrun import REFERENCE_DIR
 
-REAL_TEXTS = (
-    Path(__file__).resolve().parents[2] / "shared/reference/ecns/politics-2024-articles.jsonl"
-)
+REAL_TEXTS = REFERENCE_DIR / "politics-2024-articles.jsonl"
 
 
 def test_the_generated_replica_crawled_twice_emits_no_copy_and_loses_no_story(

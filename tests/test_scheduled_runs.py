@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from newscrawl.localrun import PROJECT_ROOT, crawl, read_jsonl
 from newscrawl.run import acquire_lock, release_lock
 from newscrawl.verdict import ExitCode
+from replica.localrun import PROJECT_ROOT, crawl, read_jsonl
 from tests.conftest import Replica
 
 SECTIONS = {"sections": "politics,cns-wire,business"}

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.localrun import crawl
 from newscrawl.state import DB_NAME
 from newscrawl.verdict import ExitCode
+from replica.localrun import crawl
 from tests.conftest import Replica
 
 SECTIONS = {"sections": "business"}

@@ -7,7 +7,6 @@ the real ECNS texts are read from the shared reference folder where it exists.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -31,10 +30,11 @@ from newscrawl.spam import (
     judge_page,
     style_from_rules,
 )
+from replica.localrun import REFERENCE_DIR
 
 SITE = frozenset({"www.ecns.cn", "ecns.cn", "127.0.0.1:8080"})
 
-REFERENCE = Path("/work/shared/reference/ecns")
+REFERENCE = REFERENCE_DIR
 SEED = REFERENCE / "seed-2018-article-as-text-with-spam.txt"
 ARTICLES = REFERENCE / "politics-2024-articles.jsonl"
 

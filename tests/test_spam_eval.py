@@ -2,8 +2,8 @@
 
 Issue 3 ("Done when"): recall of at least 99% on every spam form, no false positive on
 the real texts, at most 0.1% on the replica's clean paragraphs. The corpus
-(``newscrawl.spam_corpus``) is run through the crawler's own extraction and spam stage;
-this module runs a smaller one than ``python -m newscrawl.spam_corpus eval`` (still every
+(``replica.spam_corpus``) is run through the crawler's own extraction and spam stage;
+this module runs a smaller one than ``python -m replica.spam_corpus eval`` (still every
 form, variant family and position) and asserts the bar. A failure prints the command
 that shows the misses and the lost paragraphs.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from newscrawl.spam_corpus import (
+from replica.spam_corpus import (
     AFTER_BODY_MARK,
     AFTER_FOOTER,
     CLEAN_KINDS,

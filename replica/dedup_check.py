@@ -1,7 +1,7 @@
 """End-to-end check of duplicate detection: a replica with exact twins, cross-posts
 and near copies, crawled twice, every delivered item compared with the truth.
 
-    python -m newscrawl.replica dedup-check [--texts FILE.jsonl] [--seed S]
+    python -m replica dedup-check [--texts FILE.jsonl] [--seed S]
 
 Why: issue #4 is done when, against a replica built from real ECNS texts the
 project has not seen, two runs emit no exact duplicate and no near copy and lose no
@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newscrawl.localrun import crawl, read_jsonl
-from newscrawl.replica.build import TRUTH_FILE, build_site
-from newscrawl.replica.model import NEW_COPY_KINDS, default_reserve
-from newscrawl.replica.realtexts import load_texts
-from newscrawl.replica.server import ReplicaServer
+from replica.build import TRUTH_FILE, build_site
+from replica.localrun import crawl, read_jsonl
+from replica.model import NEW_COPY_KINDS, default_reserve
+from replica.realtexts import load_texts
+from replica.server import ReplicaServer
 
 RECALL_TARGET = 0.99
 OFFERED = ("delivered", "duplicate")
@@ -246,7 +246,7 @@ def run_check(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m newscrawl.replica dedup-check",
+        prog="python -m replica dedup-check",
         description="Crawl a replica with exact and near copies twice; count the copies "
         "emitted and the distinct stories lost. Exit 1 when a target is missed.",
     )

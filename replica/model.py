@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html import escape
 
-from newscrawl.replica import spam
-from newscrawl.replica.edits import NEAR_COPY_EDITS, donor_bodies, near_copy, units
-from newscrawl.replica.realtexts import RealText
-from newscrawl.replica.text import EDITORS, StoryText, TextGen
+from replica import spam
+from replica.edits import NEAR_COPY_EDITS, donor_bodies, near_copy, units
+from replica.realtexts import RealText
+from replica.text import EDITORS, StoryText, TextGen
 
 # --- Guesses about the site ------------------------------------------------------------
 

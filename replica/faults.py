@@ -10,7 +10,7 @@ switches faults between two runs, counts what was requested (and from which
 host) and changes nothing on disk.
 
 Why the suite lives here and not only in the tests: the same measurement is a
-command (``python -m newscrawl.replica.faults``) that prints one line per fault:
+command (``python -m replica.faults``) that prints one line per fault:
 stories expected, delivered (read only from files named in complete manifests,
 as a consumer reads them), lost, duplicated, delivered but damaged, the exit
 status against the documented one (README, "Exit codes"), tracebacks, and the
@@ -61,10 +61,10 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from newscrawl.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT
-from newscrawl.replica.build import TRUTH_FILE, build_site
-from newscrawl.replica.server import CONTENT_TYPES, Served, site_dir_of
-from newscrawl.replica.text import TextGen
+from replica.build import TRUTH_FILE, build_site
+from replica.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT
+from replica.server import CONTENT_TYPES, Served, site_dir_of
+from replica.text import TextGen
 
 # --- Fault kinds a rule can apply to the paths it names ------------------------------
 
@@ -1847,7 +1847,7 @@ def format_table(rows: Sequence[Row]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m newscrawl.replica.faults",
+        prog="python -m replica.faults",
         description="Run the crawler against a misbehaving replica, one fault at a time,"
         " and print what it delivered, lost and duplicated.",
     )

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from newscrawl.replica.model import (
+from replica.model import (
     DELIVERED,
     DUPLICATE,
     LISTINGS,
@@ -27,8 +27,8 @@ from newscrawl.replica.model import (
     build_model,
     build_text_model,
 )
-from newscrawl.replica.pages import render_article, render_listing, render_rss
-from newscrawl.replica.realtexts import RealText, load_texts
+from replica.pages import render_article, render_listing, render_rss
+from replica.realtexts import RealText, load_texts
 
 SITE_DIR = "site"
 TRUTH_FILE = "truth.jsonl"

@@ -14,11 +14,11 @@ the real politics export), and writes beside it the ground truth
 (``truth.jsonl``): for every story URL, what a correct crawler must deliver.
 
 ``build_site`` writes the site and the truth; ``ReplicaServer`` serves it from a
-subprocess; ``python -m newscrawl.replica build|serve|dedup-check`` does both from
+subprocess; ``python -m replica build|serve|dedup-check`` does both from
 a shell, and checks the crawler's duplicate detection over two runs.
 """
 
-from newscrawl.replica.build import build_site
-from newscrawl.replica.server import ReplicaServer
+from replica.build import build_site
+from replica.server import ReplicaServer
 
 __all__ = ["ReplicaServer", "build_site"]

@@ -23,8 +23,8 @@ from email.utils import format_datetime
 from html import escape
 from urllib.parse import quote
 
-from newscrawl.replica import spam
-from newscrawl.replica.model import (
+from replica import spam
+from replica.model import (
     DELIVERED,
     DUPLICATE,
     EDITOR_STYLES,

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Real pages and texts of the site, beside the project (read where present, never copied in).
+REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "reference" / "ecns"
 
 # What a crawl of a replica on 127.0.0.1 does not need: politeness delays, robots
 # (the replica has none, like the site) stay as configured unless overridden.

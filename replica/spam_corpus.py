@@ -3,7 +3,7 @@
 Why it exists: a spam detector tuned on a handful of examples looks perfect on them and
 fails on the next hacked page, or worse, eats real paragraphs (issue 3, "Measured, not
 asserted"). This module writes, from a seed, article pages in the replica's own template
-(``newscrawl.replica.pages.render_article`` over copies of the replica's stories) whose
+(``replica.pages.render_article`` over copies of the replica's stories) whose
 clean paragraphs are known, with one spam injection each, of one form, in one variant and
 one position; and whole spam pages. Each page goes through what the crawler runs:
 ``extract_article`` on a ``parsel.Selector``, ``load_article``, then the spam stage
@@ -50,8 +50,8 @@ sub-headings, bylines, datelines, news about gambling and drugs, slashes in numb
 contact lines, short lines. And, where the shared reference file exists, the 447 real
 article texts (kind ``real``), which must all be kept.
 
-    python -m newscrawl.spam_corpus eval [--seed 7] [--samples 300] [--misses 3] [--real F]
-    python -m newscrawl.spam_corpus dump DIR [--seed 7] [--samples 10]
+    python -m replica.spam_corpus eval [--seed 7] [--samples 300] [--misses 3] [--real F]
+    python -m replica.spam_corpus dump DIR [--seed 7] [--samples 10]
 
 Everything is deterministic for a seed; each sample draws from its own random stream, so
 asking for more samples keeps the first ones unchanged.
@@ -79,10 +79,12 @@ from newscrawl.items import Block
 from newscrawl.loaders import load_article
 from newscrawl.normalize import normalize_space
 from newscrawl.pipelines.spam import site_hosts_for, strip_spam
-from newscrawl.replica.model import DELIVERED, SiteModel, Story, build_model, site_href
-from newscrawl.replica.model import Block as ModelBlock
-from newscrawl.replica.pages import render_article
-from newscrawl.replica.text import (
+from newscrawl.spam import HIDDEN, judge_page
+from replica.localrun import REFERENCE_DIR
+from replica.model import DELIVERED, SiteModel, Story, build_model, site_href
+from replica.model import Block as ModelBlock
+from replica.pages import render_article
+from replica.text import (
     CITIES,
     COUNTRIES,
     PEOPLE,
@@ -91,7 +93,6 @@ from newscrawl.replica.text import (
     StoryText,
     TextGen,
 )
-from newscrawl.spam import HIDDEN, judge_page
 
 __all__ = [
     "CLEAN_KINDS",
@@ -109,7 +110,7 @@ __all__ = [
     "real_samples",
 ]
 
-REAL_ARTICLES = Path("/work/shared/reference/ecns/politics-2024-articles.jsonl")
+REAL_ARTICLES = REFERENCE_DIR / "politics-2024-articles.jsonl"
 DEFAULT_SEED = 7
 DEFAULT_SAMPLES = 300
 BASE_URL = "https://www.ecns.cn"
@@ -1579,7 +1580,7 @@ def _pct(x: float) -> str:
 
 def command(seed: int, samples: int, real_path: Path | None = REAL_ARTICLES) -> str:
     """The shell command that reproduces an evaluation."""
-    cmd = f"python -m newscrawl.spam_corpus eval --seed {seed} --samples {samples}"
+    cmd = f"python -m replica.spam_corpus eval --seed {seed} --samples {samples}"
     return cmd if real_path == REAL_ARTICLES else f"{cmd} --real {real_path}"
 
 
@@ -1666,7 +1667,7 @@ def dump(directory: Path, seed: int, samples: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m newscrawl.spam_corpus", description=__doc__.split("\n\n")[0]
+        prog="python -m replica.spam_corpus", description=__doc__.split("\n\n")[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
     ev = sub.add_parser("eval", help="measure the detector and print the tables")

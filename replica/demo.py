@@ -15,8 +15,8 @@ import shutil
 import sys
 import time
 
-from newscrawl.localrun import PROJECT_ROOT, crawl, read_jsonl
-from newscrawl.replica import ReplicaServer, build_site
+from replica import ReplicaServer, build_site
+from replica.localrun import PROJECT_ROOT, crawl, read_jsonl
 
 REPLICA_DIR = PROJECT_ROOT / ".replica" / "demo"
 OUTPUT_DIR = PROJECT_ROOT / "output" / "demo"

@@ -1,9 +1,9 @@
 """Command line of the replica.
 
-    python -m newscrawl.replica build DIR [--seed S] [--new N] [--scale K]
+    python -m replica build DIR [--seed S] [--new N] [--scale K]
                                           [--new-copies K] [--texts FILE.jsonl [--reserve R]]
-    python -m newscrawl.replica serve DIR [--host 127.0.0.1] [--port 0]
-    python -m newscrawl.replica dedup-check [--texts FILE.jsonl] [--seed S] [--work DIR]
+    python -m replica serve DIR [--host 127.0.0.1] [--port 0]
+    python -m replica dedup-check [--texts FILE.jsonl] [--seed S] [--work DIR]
 
 ``build --texts`` makes the stories from a JSON Lines file of real texts (title,
 body, listing_date, url); its last ``--reserve`` texts (default a tenth) are held
@@ -11,7 +11,7 @@ back, and ``--new N`` publishes N of them on top: build both sites of a two-run 
 with the same file and reserve. ``--new-copies K`` adds K copies of older stories on
 top (near copies of each kind in turn, and an exact one). ``dedup-check`` crawls such
 a replica twice and prints the duplicates emitted and the stories lost
-(``newscrawl.replica.dedup_check``).
+(``replica.dedup_check``).
 
 ``serve`` prints exactly one line, ``listening on http://HOST:PORT``, once it
 accepts connections (``ReplicaServer`` waits for it), and runs until SIGTERM or
@@ -27,13 +27,13 @@ import sys
 import time
 from pathlib import Path
 
-from newscrawl.replica import dedup_check
-from newscrawl.replica.build import TRUTH_FILE, build_site
-from newscrawl.replica.server import serve, site_dir_of
+from replica import dedup_check
+from replica.build import TRUTH_FILE, build_site
+from replica.server import serve, site_dir_of
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m newscrawl.replica")
+    parser = argparse.ArgumentParser(prog="python -m replica")
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="write DIR/site and DIR/truth.jsonl")
     build.add_argument("dir", type=Path)

@@ -85,7 +85,7 @@ class Served(ABC):
 
 
 class ReplicaServer(Served):
-    """``python -m newscrawl.replica serve`` in a subprocess, as a context manager.
+    """``python -m replica serve`` in a subprocess, as a context manager.
 
     >>> with ReplicaServer(root) as server:
     ...     urllib.request.urlopen(server.base_url + "/news/politics/index.shtml")
@@ -99,11 +99,11 @@ class ReplicaServer(Served):
         self._reader: threading.Thread | None = None
 
     def start(self) -> Self:
-        package_root = str(Path(__file__).resolve().parents[2])
+        package_root = str(Path(__file__).resolve().parents[1])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         env["PYTHONUNBUFFERED"] = "1"
-        cmd = [sys.executable, "-m", "newscrawl.replica", "serve", str(self.site_dir)]
+        cmd = [sys.executable, "-m", "replica", "serve", str(self.site_dir)]
         cmd += ["--host", self.host, "--port", "0"]
         self._proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env
