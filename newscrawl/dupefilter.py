@@ -10,19 +10,18 @@ SQLite's page cache is capped by ``NEWSCRAWL_DUPEFILTER_CACHE_KB``), one indexed
 ``INSERT OR IGNORE`` a request, a few microseconds.
 
 Nothing here needs to survive a crash: the run's stories are settled by the state
-and the manifests, so the table lives in a private temporary folder (in the
-``JOBDIR`` when one is set, so a paused job resumes with its fingerprints, as with
-Scrapy's own filter) with journaling and syncing off, in one transaction committed at
-close, and is deleted at close.
+and the manifests, so the table lives in SQLite's private temporary database (the
+empty file name: SQLite unlinks its file as soon as it is opened, so not even a
+``kill -9`` leaves it behind), or in the ``JOBDIR`` when one is set, so a paused job
+resumes with its fingerprints, as with Scrapy's own filter. Journaling and syncing
+are off; one transaction, committed at close.
 
 Enable with ``DUPEFILTER_CLASS = "newscrawl.dupefilter.DiskDupeFilter"``.
 """
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import tempfile
 from pathlib import Path
 from typing import Self
 
@@ -49,13 +48,7 @@ class DiskDupeFilter(RFPDupeFilter):
     ) -> None:
         # The parent keeps its set empty: no path, so it reads no requests.seen.
         super().__init__(None, debug, fingerprinter=fingerprinter)
-        if path:
-            self._folder: Path = Path(path)
-            self._temporary = False
-        else:
-            self._folder = Path(tempfile.mkdtemp(prefix="newscrawl-seen-"))
-            self._temporary = True
-        self.db = sqlite3.connect(self._folder / DB_NAME, isolation_level=None)
+        self.db = sqlite3.connect(Path(path) / DB_NAME if path else "", isolation_level=None)
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute(f"PRAGMA cache_size=-{int(cache_kb)}")
@@ -85,6 +78,4 @@ class DiskDupeFilter(RFPDupeFilter):
         if self.db.in_transaction:
             self.db.execute("COMMIT")  # kept in the JOBDIR, for a paused job
         self.db.close()
-        if self._temporary:
-            shutil.rmtree(self._folder, ignore_errors=True)
         super().close(reason)

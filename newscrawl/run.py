@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import sqlite3
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,12 +31,14 @@ from scrapy.utils.serialize import ScrapyJSONEncoder
 
 from newscrawl.drops import NotWritten
 from newscrawl.pipelines.duplicates import revision_hash, unix_seconds
-from newscrawl.state import RecoveredStory, StateStore, describe_error
+from newscrawl.state import GivenUp, RecoveredStory, StateStore, describe_error
 from newscrawl.verdict import ExitCode, Verdict, judge, run_metrics
 
 logger = logging.getLogger(__name__)
 
-LOCK_NAME = "run.lock"
+LOCK_NAME = "run.lock"  # in the state folder
+OUTPUT_LOCK_NAME = ".newscrawl.lock"  # in the output folder
+PROBE_PREFIX = ".newscrawl-probe-"
 MANIFEST_SUFFIX = ".manifest.json"
 PART_SUFFIX = ".part"
 DISCARDED_SUFFIX = ".discarded"
@@ -69,7 +72,7 @@ def preflight(output_dir: Path, state_dir: Path) -> None:
     A state that cannot be read is never reset: the operator decides."""
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
-        probe = output_dir / f".newscrawl-probe-{os.getpid()}"
+        probe = output_dir / f"{PROBE_PREFIX}{os.getpid()}"
         probe.write_bytes(b"ok")
         probe.unlink()
     except OSError as exc:
@@ -94,12 +97,16 @@ def preflight(output_dir: Path, state_dir: Path) -> None:
         ) from None
 
 
-def acquire_lock(state_dir: Path) -> None:
-    folder = state_dir.resolve()
+def acquire_lock(folder: Path, name: str = LOCK_NAME) -> None:
+    """Hold an exclusive lock on ``folder`` (its file ``name``) until
+    ``release_lock``: a run locks its state folder and its output folder, so two
+    runs never share either (two states writing one output folder would set each
+    other's live files aside)."""
+    folder = folder.resolve()
     if folder in _held_locks:
         return
     folder.mkdir(parents=True, exist_ok=True)
-    handle = open(folder / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115
+    handle = open(folder / name, "a+", encoding="utf-8")  # noqa: SIM115
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -116,8 +123,8 @@ def acquire_lock(state_dir: Path) -> None:
     _held_locks[folder] = handle
 
 
-def release_lock(state_dir: Path) -> None:
-    handle = _held_locks.pop(state_dir.resolve(), None)
+def release_lock(folder: Path) -> None:
+    handle = _held_locks.pop(folder.resolve(), None)
     if handle is not None:
         handle.close()  # closing the file releases the flock
 
@@ -171,6 +178,8 @@ class Run:
     log_keep_days: int = 14
     log_format: str = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
     log_level: str = "INFO"
+    give_up_days: float = 7.0
+    discarded_keep_days: float = 7.0
     run_id: str = ""
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     files: list[OutputFile] = field(default_factory=list)
@@ -180,11 +189,12 @@ class Run:
 
     def __post_init__(self) -> None:
         acquire_lock(self.state_dir)
+        acquire_lock(self.output_dir, OUTPUT_LOCK_NAME)
         self.run_id = self.run_id or new_run_id(self.spider_name)
         self._open_log()
-        self.output_dir.mkdir(parents=True, exist_ok=True)
         self.state = StateStore(self.state_dir, self.run_id)
         self._recover()
+        self._remove_debris()
         discarded = self.state.start_run()
         if discarded:
             logger.warning(
@@ -212,64 +222,86 @@ class Run:
     def _recover(self) -> None:
         """Settle what killed runs left in the output folder.
 
-        A complete manifest whose stories the state does not know as delivered
-        (killed between the manifest and the state update): its stories are
-        recorded as delivered from its files. Files no complete manifest names
-        (killed before its manifest) and ``.part`` files: renamed aside with
-        ``.discarded``; their stories are crawled and delivered again.
+        A run this state started whose manifest is complete but whose stories the
+        state does not know as delivered (killed between the manifest and the state
+        update): its stories are recorded as delivered from its files. Only runs this
+        state started are recovered: after a reset (a new state folder), the
+        manifests already in the output folder are another state's deliveries, and
+        the new state delivers their stories again. Files no manifest names (a run
+        killed before its manifest) and ``.part`` files: renamed aside with
+        ``.discarded``; their stories are crawled and delivered again. Both folders
+        are locked, so no live run owns them.
         """
-        # A run the state knows as delivered or failed is settled: its manifest names
-        # its files, nothing to read or move. Only the others' manifests are read, so
-        # start-up does not grow with the runs kept in the output folder.
-        settled = self.state.settled_runs()
+        # Runs the state knows as delivered or failed are settled, and runs it does
+        # not know at all are not its own: only the rest (killed while running) have
+        # their manifests read, so start-up does not grow with the runs kept.
+        unsettled = self.state.unsettled_runs()
         # A run id is the spider's name and a fixed-width suffix, as wide as this
-        # run's: the names of settled runs' files (nearly all of them) are passed
-        # over by a set lookup.
+        # run's: the names of other runs' files are sorted out by a set lookup.
         id_width = len(self.run_id)
-        names = sorted(
-            entry.name
-            for entry in os.scandir(self.output_dir)
-            if entry.name[:id_width] not in settled and RUN_FILE_RE.match(entry.name)
+        manifests: set[str] = set()
+        leftovers: list[str] = []
+        for entry in os.scandir(self.output_dir):
+            name = entry.name
+            if not RUN_FILE_RE.match(name):
+                continue
+            if name.endswith(MANIFEST_SUFFIX):
+                manifests.add(name[:id_width])
+                if name[:id_width] in unsettled:
+                    self._recover_run(self.output_dir / name)
+            elif name.endswith(PART_SUFFIX) or name.endswith(".jsonl"):
+                leftovers.append(name)
+        for name in sorted(leftovers):
+            if name.endswith(".jsonl") and name[:id_width] in manifests:
+                continue  # named by its run's manifest
+            path = self.output_dir / name
+            aside = path.with_name(path.name + DISCARDED_SUFFIX)
+            os.replace(path, aside)
+            os.utime(aside)  # kept discarded_keep_days from now
+            logger.warning(
+                "Discarded %s, left by a run that did not finish (now %s); its stories "
+                "will be crawled and delivered again.",
+                path.name,
+                aside.name,
+            )
+
+    def _recover_run(self, manifest_path: Path) -> None:
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            logger.error("Unreadable manifest %s: %s", manifest_path, exc)
+            return
+        if manifest.get("status") != "complete":
+            return
+        run_id = manifest.get("run_id", "")
+        stories = [
+            recovered_story(item)
+            for f in manifest["files"]
+            if (self.output_dir / f["path"]).exists()
+            for item in _read_jsonl(self.output_dir / f["path"])
+        ]
+        self.state.recover_delivered_run(run_id, stories)
+        logger.warning(
+            "Recovered run %s: its manifest is complete but it was stopped before "
+            "recording its %d stories as delivered; recorded now.",
+            run_id,
+            len(stories),
         )
 
-        named: set[str] = set()
-        for name in names:
-            if not name.endswith(MANIFEST_SUFFIX):
-                continue
-            manifest_path = self.output_dir / name
-            try:
-                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                logger.error("Unreadable manifest %s: %s", manifest_path, exc)
-                continue
-            named.update(f["path"] for f in manifest.get("files", []))
-            run_id = manifest.get("run_id", "")
-            if manifest.get("status") == "complete" and not self.state.is_delivered_run(run_id):
-                stories = [
-                    recovered_story(item)
-                    for f in manifest["files"]
-                    if (self.output_dir / f["path"]).exists()
-                    for item in _read_jsonl(self.output_dir / f["path"])
-                ]
-                self.state.recover_delivered_run(run_id, stories)
-                logger.warning(
-                    "Recovered run %s: its manifest is complete but it was stopped before "
-                    "recording its %d stories as delivered; recorded now.",
-                    run_id,
-                    len(stories),
-                )
-        for name in names:
-            path = self.output_dir / name
-            unnamed_file = path.suffix == ".jsonl" and path.name not in named
-            if unnamed_file or path.name.endswith(PART_SUFFIX):
-                aside = path.with_name(path.name + DISCARDED_SUFFIX)
-                os.replace(path, aside)
-                logger.warning(
-                    "Discarded %s, left by a run that did not finish (now %s); its stories "
-                    "will be crawled and delivered again.",
-                    path.name,
-                    aside.name,
-                )
+    def _remove_debris(self) -> None:
+        """Remove what earlier runs set aside or left behind, once it is older than
+        ``discarded_keep_days``: ``.discarded`` files (kept that long for a look at
+        what a killed run wrote) and write probes of a killed start-up (any age: both
+        folders are locked)."""
+        horizon = datetime.now(UTC).timestamp() - self.discarded_keep_days * 86400
+        for entry in os.scandir(self.output_dir):
+            name = entry.name
+            stale = name.startswith(PROBE_PREFIX) or (
+                name.endswith(DISCARDED_SUFFIX) and entry.stat().st_mtime < horizon
+            )
+            if stale and entry.is_file():
+                Path(entry.path).unlink(missing_ok=True)
+                logger.info("Removed %s, left by an earlier run", name)
 
     def abort(self, crawler: Crawler, stat: str, message: str) -> NotWritten:
         """The output or the state failed: the run cannot deliver, so it stops
@@ -300,6 +332,19 @@ class Run:
         """Judge the run, write its manifest, deliver its stories if complete."""
         metrics = run_metrics(stats)
         verdict = judge(stats, metrics, self.state.recent_metrics(limit=5))
+        now = int(time.time())
+        given_up: list[GivenUp] = []
+        if verdict.status == "complete":
+            given_up = self.state.give_up_due(now, int(self.give_up_days * 86400))
+            for story in given_up:
+                logger.warning(
+                    "Giving up %s: its page failed in %d complete runs since %s (last: %s)",
+                    story.url,
+                    story.failed_runs,
+                    datetime.fromtimestamp(story.first_failed_at, UTC).isoformat(),
+                    story.detail or story.outcome,
+                )
+            stats["newscrawl/stories_given_up"] = len(given_up)
         items = sum(f.items for f in self.files)
         manifest = {
             "manifest_version": MANIFEST_VERSION,
@@ -314,6 +359,10 @@ class Run:
             "exit_code": int(verdict.exit_code),
             "items": items,
             "files": [asdict(f) for f in self.files],
+            "given_up": [
+                {"url": g.url, "reason": g.detail or g.outcome, "failed_runs": g.failed_runs}
+                for g in given_up
+            ],
             "stats": _manifest_stats(stats),
         }
         path = self.output_dir / f"{self.run_id}{MANIFEST_SUFFIX}"
@@ -324,6 +373,7 @@ class Run:
         write_atomically(path, data.encode("utf-8") + b"\n")
         if verdict.status == "complete":
             self.state.mark_delivered()
+            self.state.count_failures(now, given_up)
         self.state.end_run(verdict.status, verdict.reason, items, metrics)
         log = logger.info if verdict.status == "complete" else logger.error
         log(
@@ -340,6 +390,7 @@ class Run:
     def close(self) -> None:
         # The log handler stays: Scrapy's last lines (the stats) come after this.
         self.state.close()
+        release_lock(self.output_dir)
         release_lock(self.state_dir)
 
 

@@ -26,6 +26,16 @@ NEWSCRAWL_FILE_MAX_ITEMS = 10000
 # and then (ever less often as they age) and delivered again, version + 1, if
 # their text changed: corrections. 0 turns revisits off.
 NEWSCRAWL_REVISIT_HOURS = 48
+# A story whose own page keeps failing (never downloads whole, never validates) is
+# given up once it failed in complete runs over this many days (and in 3 runs at
+# least); `scrapy giveup` lists the stories given up and takes them back.
+NEWSCRAWL_GIVE_UP_DAYS = 7
+# Files a killed run left unfinished are set aside as *.discarded, and removed by
+# the first run this many days later.
+NEWSCRAWL_DISCARDED_KEEP_DAYS = 7
+# Story links one listing page may lead to (the site lists 20-30): a page listing
+# more is hostile or broken; the rest are skipped, logged and counted.
+ECNS_MAX_LINKS_PER_LISTING = 200
 # A soft run-time limit (seconds): the run stops gracefully, writes its files and
 # manifest, and the next run carries on where it stopped.
 CLOSESPIDER_TIMEOUT = 3300

@@ -49,14 +49,19 @@ INVALID = "invalid"
 NOT_FOUND = "not_found"
 FAILED = "failed"  # not downloaded: errors past retries, a dropped redirect
 
-# Outcomes after which a story is not fetched again. ``invalid``, ``not_found``
-# and ``failed`` may be passing faults (a half-published page, a server hiccup, a
-# layout change the crawler will be fixed for): those stories are fetched again
-# by the next runs, up to MAX_ATTEMPTS runs, then given up (logged).
+# Outcomes after which a story is not fetched again.
 FINAL_OUTCOMES = frozenset({DELIVERED, DUPLICATE, SPAM_PAGE})
-# Runs that may fail on one story before it is given up: enough to outlast an
-# outage of a few hours for hourly runs, few enough that a dead link costs little.
-MAX_ATTEMPTS = 3
+# Outcomes that may be the fault of the story's own page (a page that never
+# validates, never downloads whole, never answers): such a story is fetched again by
+# every run, and given up only once it failed in runs that otherwise completed, over
+# a span of time (``give_up_due``). A failure seen in a failed run (the site down,
+# every page empty) says nothing about the page and never counts. ``not_found`` (a
+# listed story answering 404, perhaps not yet published) never counts: it is fetched
+# again for as long as a listing leads to it.
+PAGE_FAULT_OUTCOMES = (INVALID, FAILED)
+# Complete runs a story must have failed in, at least, before it is given up; the
+# span of time is the setting NEWSCRAWL_GIVE_UP_DAYS.
+GIVE_UP_MIN_RUNS = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stories (
@@ -65,7 +70,6 @@ CREATE TABLE IF NOT EXISTS stories (
     content_hash TEXT,
     outcome TEXT NOT NULL,
     detail TEXT,
-    attempts INTEGER NOT NULL DEFAULT 1,
     run_id TEXT NOT NULL,
     recorded_at TEXT NOT NULL
 );
@@ -109,6 +113,13 @@ _REVISIT_COLUMNS = {
     "published_at": "INTEGER",
     "fetched_at": "INTEGER",
 }
+# Columns of ``stories`` for the give-up rule (Unix seconds): how many complete runs
+# the story's page failed in, since when, and when it was given up.
+_GIVE_UP_COLUMNS = {
+    "failed_runs": "INTEGER NOT NULL DEFAULT 0",
+    "first_failed_at": "INTEGER",
+    "given_up_at": "INTEGER",
+}
 _STORY_INDEXES = """
 CREATE INDEX IF NOT EXISTS stories_published_at ON stories(published_at)
     WHERE outcome = 'delivered';
@@ -149,6 +160,19 @@ class RecoveredStory:
     revision: str | None = None
     published_at: int | None = None
     fetched_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GivenUp:
+    """A story given up (or about to be): its page failed in ``failed_runs`` complete
+    runs since ``first_failed_at``; ``outcome`` and ``detail`` say how, last time."""
+
+    url: str
+    outcome: str
+    detail: str | None
+    failed_runs: int
+    first_failed_at: int
+    given_up_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +266,12 @@ class StateStore:
         self.db.execute("COMMIT")
 
     def _add_columns(self) -> None:
-        for table in ("stories", "pending"):
+        for table, columns in (
+            ("stories", {**_REVISIT_COLUMNS, **_GIVE_UP_COLUMNS}),
+            ("pending", _REVISIT_COLUMNS),
+        ):
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
-            for name, kind in _REVISIT_COLUMNS.items():
+            for name, kind in columns.items():
                 if name not in have:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
         self.db.executescript(_STORY_INDEXES)
@@ -275,12 +302,11 @@ class StateStore:
         return row[0] if row else None
 
     def settled(self, url: str) -> bool:
-        """Whether ``url`` is not to be fetched again: a final outcome, or failed in
-        MAX_ATTEMPTS runs already."""
+        """Whether ``url`` is not to be fetched again: a final outcome, or given up."""
         row = self.db.execute(
-            "SELECT outcome, attempts FROM stories WHERE url = ?", (url,)
+            "SELECT outcome, given_up_at FROM stories WHERE url = ?", (url,)
         ).fetchone()
-        return bool(row) and (row[0] in FINAL_OUTCOMES or row[1] >= MAX_ATTEMPTS)
+        return bool(row) and (row[0] in FINAL_OUTCOMES or row[1] is not None)
 
     # -- duplicates -----------------------------------------------------------
 
@@ -362,24 +388,84 @@ class StateStore:
         article_id: str | None = None,
         content_hash: str | None = None,
         detail: str | None = None,
-    ) -> int:
+    ) -> None:
         """Record a story this run will not deliver (a copy, a spam page, an invalid,
-        missing or failed page), counting the runs it failed in. A delivered story is
-        never overwritten by a later outcome. Returns the attempts so far."""
+        missing or failed page). A delivered story is never overwritten by a later
+        outcome. Whether a failure counts towards giving the story up is decided when
+        the run ends (``give_up_due``, ``count_failures``)."""
         self._batched()
-        row = self.db.execute(
+        self.db.execute(
             """INSERT INTO stories (url, article_id, content_hash, outcome, detail, run_id,
                                     recorded_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(url) DO UPDATE SET
                    outcome = excluded.outcome, detail = excluded.detail,
-                   attempts = stories.attempts + (stories.run_id != excluded.run_id),
                    run_id = excluded.run_id, recorded_at = excluded.recorded_at
-               WHERE stories.outcome != 'delivered'
-               RETURNING attempts""",
+               WHERE stories.outcome != 'delivered'""",
             (url, article_id, content_hash, outcome, detail, self.run_id, _now()),
-        ).fetchone()
-        return row[0] if row else 0
+        )
+
+    # -- giving up ------------------------------------------------------------
+
+    def give_up_due(self, now: int, span_s: int) -> list[GivenUp]:
+        """The stories whose page failed in this run and that this run's completion
+        gives up: failed in at least ``GIVE_UP_MIN_RUNS`` complete runs (this one
+        included) over at least ``span_s`` seconds. Nothing is changed here:
+        ``count_failures`` does it, once the run's manifest is written."""
+        rows = self.db.execute(
+            f"""SELECT url, outcome, detail, failed_runs + 1, coalesce(first_failed_at, ?)
+                FROM stories WHERE run_id = ? AND given_up_at IS NULL
+                AND outcome IN {PAGE_FAULT_OUTCOMES!r}
+                AND failed_runs + 1 >= ? AND ? - coalesce(first_failed_at, ?) >= ?
+                ORDER BY url""",
+            (now, self.run_id, GIVE_UP_MIN_RUNS, now, now, span_s),
+        )
+        return [GivenUp(*row) for row in rows]
+
+    def count_failures(self, now: int, given_up: Iterable[GivenUp]) -> None:
+        """A complete run's page failures count towards giving their stories up; the
+        stories ``give_up_due`` named are given up."""
+        with self._transaction():
+            self.db.execute(
+                f"""UPDATE stories SET failed_runs = failed_runs + 1,
+                        first_failed_at = coalesce(first_failed_at, ?)
+                    WHERE run_id = ? AND given_up_at IS NULL
+                    AND outcome IN {PAGE_FAULT_OUTCOMES!r}""",
+                (now, self.run_id),
+            )
+            self.db.executemany(
+                "UPDATE stories SET given_up_at = ? WHERE url = ?",
+                ((now, story.url) for story in given_up),
+            )
+
+    def given_up(self) -> list[GivenUp]:
+        """Every story given up, most recently given up first."""
+        rows = self.db.execute(
+            """SELECT url, outcome, detail, failed_runs, first_failed_at, given_up_at
+               FROM stories WHERE given_up_at IS NOT NULL
+               ORDER BY given_up_at DESC, url"""
+        )
+        return [GivenUp(*row) for row in rows]
+
+    def retry_given_up(self, urls: Iterable[str] | None = None) -> int:
+        """Undo giving up ``urls`` (all when None): they are fetched again when a
+        listing leads to them, their count of failures starting over. Every section
+        is paged to its end by the next run, where the stories may lie deep.
+        Returns how many stories were taken back."""
+        with self._transaction():
+            reset = (
+                "UPDATE stories SET given_up_at = NULL, failed_runs = 0,"
+                " first_failed_at = NULL WHERE given_up_at IS NOT NULL"
+            )
+            if urls is None:
+                count = self.db.execute(reset).rowcount
+            else:
+                count = sum(
+                    self.db.execute(reset + " AND url = ?", (url,)).rowcount for url in urls
+                )
+            if count:
+                self.db.execute("UPDATE sections SET paged_to_end = 0")
+        return count
 
     def mark_delivered(self) -> int:
         """Mark this run's written stories delivered. Call only once the files that
@@ -407,17 +493,15 @@ class StateStore:
             )
         return delivered
 
-    def settled_runs(self) -> set[str]:
-        """Runs whose manifest was written and acted on: delivered, or failed."""
+    def unsettled_runs(self) -> set[str]:
+        """Runs this state started that neither delivered nor failed: killed, perhaps
+        after writing their manifest (``newscrawl.run`` recovers them from it)."""
         rows = self.db.execute(
-            "SELECT run_id FROM runs WHERE delivered_at IS NOT NULL OR status = 'failed'"
+            "SELECT run_id FROM runs WHERE delivered_at IS NULL AND status != 'failed'"
+            " AND run_id != ?",
+            (self.run_id,),
         )
         return {run_id for (run_id,) in rows}
-
-    def is_delivered_run(self, run_id: str) -> bool:
-        row = self.db.execute("SELECT delivered_at FROM runs WHERE run_id = ?", (run_id,))
-        found = row.fetchone()
-        return bool(found and found[0])
 
     def recover_delivered_run(self, run_id: str, stories: Iterable[RecoveredStory]) -> int:
         """Record as delivered the stories of a run that wrote its complete manifest

@@ -48,9 +48,10 @@ INVALID_REASONS = (
     "ImpossibleDate",
     "ImplausibleTitle",
 )
-# Download failures (after retries) on more than this share of requested pages
-# fail the run; a few broken pages are logged and retried by the next run.
-MAX_FAILED_DOWNLOAD_SHARE = 0.5
+# Pages not fetched (after retries) or fetched unusable (empty, cut short, bytes in
+# no charset) on more than this share of requested pages fail the run; a few
+# broken pages are logged and retried by the next run.
+MAX_FAILED_PAGE_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,23 +88,58 @@ def judge(
         return Verdict(ExitCode.OUTPUT_FAILED, "the output could not be written (see log)")
     if stats.get("newscrawl/state_errors"):
         return Verdict(ExitCode.STATE_FAILED, "the state database failed (see log)")
-    listings_ok = stats.get("newscrawl/listing_pages", 0)
-    listing_errors = stats.get("newscrawl/listing_errors", 0)
-    if listings_ok == 0 and listing_errors:
+    if stats.get("newscrawl/robots_txt_unavailable"):
+        status = stats.get("newscrawl/robots_txt_status") or "no answer"
         return Verdict(
             ExitCode.SITE_UNREACHABLE,
-            f"no listing page could be fetched ({listing_errors} failed after retries)",
+            f"robots.txt is unavailable ({status}): nothing may be fetched until it answers",
         )
+    listings_ok = stats.get("newscrawl/listing_pages", 0)
+    listing_errors = stats.get("newscrawl/listing_errors", 0)
     if listings_ok == 0:
-        return Verdict(ExitCode.LAYOUT_CHANGED, "no section listing page exists (all 404)")
+        return _no_listing_verdict(stats)
     exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
     if exceptions:
         return Verdict(ExitCode.CRAWL_ERRORS, f"{exceptions} spider exception(s) (see log)")
     requested = stats.get("newscrawl/articles_requested", 0) + listings_ok + listing_errors
-    failed = listing_errors + stats.get("newscrawl/article_download_errors", 0)
-    if requested and failed > MAX_FAILED_DOWNLOAD_SHARE * requested:
-        return Verdict(ExitCode.CRAWL_ERRORS, f"{failed} of {requested} pages failed to download")
+    not_fetched = listing_errors + stats.get("newscrawl/article_download_errors", 0)
+    unusable = stats.get("newscrawl/article_pages_failed", 0)
+    if requested and not_fetched + unusable > MAX_FAILED_PAGE_SHARE * requested:
+        return Verdict(
+            ExitCode.CRAWL_ERRORS,
+            f"{not_fetched + unusable} of {requested} pages failed"
+            f" ({not_fetched} not fetched, {unusable} empty, cut short or unreadable)",
+        )
     return _layout_verdict(stats, metrics, history)
+
+
+def _no_listing_verdict(stats: Mapping[str, Any]) -> Verdict:
+    """No listing page was read: why, in the operator's words."""
+    errors = stats.get("newscrawl/listing_errors", 0)
+    forbidden = stats.get("newscrawl/listings_forbidden", 0)
+    offsite = stats.get("newscrawl/listings_redirected_offsite", 0)
+    loops = stats.get("newscrawl/listing_redirect_loops", 0)
+    missing = stats.get("newscrawl/missing_sections", 0)
+    if errors and not (offsite or loops or forbidden):
+        return Verdict(
+            ExitCode.SITE_UNREACHABLE,
+            f"no listing page could be fetched ({errors} failed after retries)",
+        )
+    parts = [
+        f"{count} {what}"
+        for count, what in (
+            (missing, "not found (404)"),
+            (forbidden, "forbidden by robots.txt"),
+            (offsite, "redirected off the site"),
+            (loops, "redirected in a loop"),
+            (errors - offsite - loops, "failed after retries"),
+        )
+        if count
+    ]
+    return Verdict(
+        ExitCode.LAYOUT_CHANGED,
+        "no section listing page could be read: " + (", ".join(parts) or "none requested"),
+    )
 
 
 def _layout_verdict(

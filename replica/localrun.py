@@ -28,6 +28,7 @@ def crawl(
     settings: dict[str, str] | None = None,
     extra_args: Sequence[str] = (),
     timeout: float = 300,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``scrapy crawl ecns`` with the given origin, folders, arguments and settings."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", "ecns"]
@@ -43,9 +44,9 @@ def crawl(
     for key, value in merged.items():
         cmd += ["-s", f"{key}={value}"]
     cmd += list(extra_args)
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"}
+    full_env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", **(env or {})}
     return subprocess.run(
-        cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        cmd, cwd=PROJECT_ROOT, env=full_env, capture_output=True, text=True, timeout=timeout
     )
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from newscrawl.run import acquire_lock, release_lock
+from newscrawl.run import OUTPUT_LOCK_NAME, acquire_lock, release_lock
 from newscrawl.verdict import ExitCode
 from replica.localrun import PROJECT_ROOT, crawl, read_jsonl
 from tests.conftest import Replica
@@ -203,7 +204,12 @@ def test_a_changed_article_template_fails_the_run_naming_the_field(
 
 
 def start_crawl(
-    base_url: str, out: Path, state: Path, log: Path, **settings: str
+    base_url: str,
+    out: Path,
+    state: Path,
+    log: Path,
+    env: dict[str, str] | None = None,
+    **settings: str,
 ) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "scrapy", "crawl", "ecns", "-a", "sections=politics,cns-wire"]
     merged = {
@@ -216,10 +222,10 @@ def start_crawl(
     }
     for key, value in merged.items():
         cmd += ["-s", f"{key}={value}"]
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"}
+    full_env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", **(env or {})}
     with log.open("ab") as stderr:
         return subprocess.Popen(
-            cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr
+            cmd, cwd=PROJECT_ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=stderr
         )
 
 
@@ -287,3 +293,76 @@ def test_each_run_writes_its_own_log_file(replica: Replica, tmp_path: Path) -> N
     logs = sorted((state / "logs").glob("*.log"))
     assert len(logs) == 2
     assert "Spider closed (finished)" in logs[-1].read_text(encoding="utf-8")
+
+
+def test_deleting_the_state_folder_delivers_every_story_again(
+    replica: Replica, tmp_path: Path
+) -> None:
+    out, state = tmp_path / "out", tmp_path / "state"
+    first = crawl(replica.base_url, out, state, spider_args=SECTIONS)
+    assert first.returncode == 0, first.stderr[-2000:]
+    delivered = sorted(delivered_stories(out))
+    assert delivered
+    shutil.rmtree(state)  # the documented reset
+    again = crawl(replica.base_url, out, state, spider_args=SECTIONS)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "Recovered run" not in again.stderr
+    newest = manifests(out)[-1]
+    assert newest["status"] == "complete"
+    redelivered = [i["url"] for f in newest["files"] for i in read_jsonl(out / f["path"])]
+    assert sorted(redelivered) == delivered
+
+
+def test_a_run_on_an_output_folder_another_run_is_writing_exits_at_once(
+    replica: Replica, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    acquire_lock(out, OUTPUT_LOCK_NAME)  # a run with another state plays the live one
+    live_part = out / "ecns-20261206T040000Z-abcd-0001.jsonl.part"
+    live_part.write_text("{}\n")
+    try:
+        result = crawl(replica.base_url, out, tmp_path / "other-state", spider_args=SECTIONS)
+    finally:
+        release_lock(out)
+    assert result.returncode == ExitCode.LOCKED, result.stderr[-2000:]
+    assert "another run" in result.stderr
+    assert live_part.read_text() == "{}\n"
+    assert not list(out.glob("*.discarded"))
+
+
+def test_set_aside_files_and_probes_are_removed_once_old(replica: Replica, tmp_path: Path) -> None:
+    out, state = tmp_path / "out", tmp_path / "state"
+    out.mkdir()
+    old = time.time() - 8 * 86400
+    aged = out / "ecns-20261101T000000Z-0001-0001.jsonl.discarded"
+    recent = out / "ecns-20261205T000000Z-0002-0001.jsonl.part.discarded"
+    probe = out / ".newscrawl-probe-12345"
+    for path in (aged, recent, probe):
+        path.write_text("x")
+    os.utime(aged, (old, old))
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    result = crawl(replica.base_url, out, state, spider_args=SECTIONS, env={"TMPDIR": str(tmp)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (aged.exists(), recent.exists(), probe.exists()) == (False, True, False)
+    assert list(tmp.iterdir()) == []
+
+
+def test_a_killed_run_leaves_nothing_in_the_temporary_folder(
+    replica: Replica, tmp_path: Path
+) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = start_crawl(
+        replica.base_url,
+        tmp_path / "out",
+        tmp_path / "state",
+        tmp_path / "kill.log",
+        DOWNLOAD_DELAY="0.05",
+        env={"TMPDIR": str(tmp)},
+    )
+    time.sleep(3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert list(tmp.iterdir()) == []

@@ -9,7 +9,9 @@ from newscrawl.state import (
     DB_NAME,
     DELIVERED,
     DUPLICATE,
+    FAILED,
     INVALID,
+    NOT_FOUND,
     REVISIT_MIN_INTERVAL_S,
     RecoveredStory,
     StateStore,
@@ -163,3 +165,66 @@ def test_a_recovered_run_keeps_its_versions(tmp_path: Path) -> None:
     assert store.recover_delivered_run("r0", [story]) == 1
     delivered = store.delivered(URL)
     assert (delivered.version, delivered.revision) == (3, "r")
+
+
+# -- giving up --------------------------------------------------------------------
+
+DAY = 24 * HOUR
+SPAN = 7 * DAY
+
+
+def fail_in_run(tmp_path: Path, run_id: str, now: int, outcome: str, *, complete: bool) -> list:
+    """One run in which URL's page fails with ``outcome``; returns what it gave up."""
+    store = run(tmp_path, run_id)
+    store.record(URL, outcome, detail="no body")
+    given_up = store.give_up_due(now, SPAN) if complete else []
+    if complete:
+        store.count_failures(now, given_up)
+    store.end_run("complete" if complete else "failed", None, 0, {})
+    store.close()
+    return given_up
+
+
+def test_failures_in_failed_runs_never_count_towards_giving_up(tmp_path: Path) -> None:
+    for day in range(30):
+        assert fail_in_run(tmp_path, f"r{day}", day * DAY, FAILED, complete=False) == []
+    assert not StateStore(tmp_path, "x").settled(URL)
+
+
+def test_a_page_failing_in_complete_runs_is_given_up_only_after_the_span(
+    tmp_path: Path,
+) -> None:
+    # Hourly runs: a day of failures is 24 runs, and the story is still fetched.
+    for hour in range(24):
+        assert fail_in_run(tmp_path, f"h{hour}", hour * HOUR, INVALID, complete=True) == []
+    assert not StateStore(tmp_path, "x").settled(URL)
+    given_up = fail_in_run(tmp_path, "late", SPAN, INVALID, complete=True)
+    assert [(g.url, g.detail, g.failed_runs) for g in given_up] == [(URL, "no body", 25)]
+    store = StateStore(tmp_path, "y")
+    assert store.settled(URL)
+    assert [g.url for g in store.given_up()] == [URL]
+
+
+def test_a_few_runs_over_a_long_span_are_not_enough_to_give_up(tmp_path: Path) -> None:
+    assert fail_in_run(tmp_path, "a", 0, FAILED, complete=True) == []
+    assert fail_in_run(tmp_path, "b", 30 * DAY, FAILED, complete=True) == []
+    assert len(fail_in_run(tmp_path, "c", 31 * DAY, FAILED, complete=True)) == 1
+
+
+def test_a_listed_404_is_never_given_up(tmp_path: Path) -> None:
+    for day in range(30):
+        assert fail_in_run(tmp_path, f"r{day}", day * DAY, NOT_FOUND, complete=True) == []
+    assert not StateStore(tmp_path, "x").settled(URL)
+
+
+def test_a_given_up_story_is_taken_back_and_its_sections_paged_again(tmp_path: Path) -> None:
+    for day in range(8):
+        fail_in_run(tmp_path, f"r{day}", day * DAY, INVALID, complete=True)
+    store = run(tmp_path, "undo")
+    store.set_paged_to_end("politics", True)
+    assert store.settled(URL)
+    assert store.retry_given_up([OTHER]) == 0
+    assert store.retry_given_up([URL]) == 1
+    assert not store.settled(URL)
+    assert not store.paged_to_end("politics")
+    assert store.given_up() == []

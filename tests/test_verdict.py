@@ -82,3 +82,45 @@ def test_most_downloads_failing_fails_the_run_a_few_do_not() -> None:
 def test_an_output_error_fails_the_run_first() -> None:
     stats = stats_of(**{"newscrawl/output_errors": 1})
     assert verdict_for(stats).exit_code is ExitCode.OUTPUT_FAILED
+
+
+def test_a_run_whose_article_pages_were_all_empty_or_cut_short_fails() -> None:
+    # Downloads "succeeded" (HTTP 200), but no page could be used.
+    stats = stats_of(
+        parsed=0,
+        **{"newscrawl/articles_requested": 30, "newscrawl/article_pages_failed": 30},
+    )
+    verdict = verdict_for(stats)
+    assert verdict.exit_code is ExitCode.CRAWL_ERRORS
+    assert verdict.reason == (
+        "30 of 33 pages failed (0 not fetched, 30 empty, cut short or unreadable)"
+    )
+
+
+def test_a_few_unusable_pages_do_not_fail_the_run() -> None:
+    assert verdict_for(stats_of(**{"newscrawl/article_pages_failed": 3})).exit_code == 0
+
+
+def test_listings_forbidden_by_robots_are_named_not_called_missing() -> None:
+    stats = {"newscrawl/listing_pages": 0, "newscrawl/listings_forbidden": 2}
+    verdict = verdict_for(stats)
+    assert verdict.exit_code is ExitCode.LAYOUT_CHANGED
+    assert verdict.reason == "no section listing page could be read: 2 forbidden by robots.txt"
+
+
+def test_listings_redirected_off_the_site_are_named() -> None:
+    stats = {
+        "newscrawl/listing_pages": 0,
+        "newscrawl/listing_errors": 2,
+        "newscrawl/listings_redirected_offsite": 2,
+    }
+    verdict = verdict_for(stats)
+    assert verdict.exit_code is ExitCode.LAYOUT_CHANGED
+    assert verdict.reason == "no section listing page could be read: 2 redirected off the site"
+
+
+def test_an_unavailable_robots_txt_is_an_unreachable_site() -> None:
+    stats = stats_of(**{"newscrawl/robots_txt_unavailable": 1, "newscrawl/robots_txt_status": 503})
+    verdict = verdict_for(stats)
+    assert verdict.exit_code is ExitCode.SITE_UNREACHABLE
+    assert "robots.txt is unavailable (503)" in verdict.reason

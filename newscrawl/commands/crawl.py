@@ -16,7 +16,14 @@ from scrapy.commands import crawl
 from scrapy.exceptions import UsageError
 
 from newscrawl.locations import output_dir, state_dir
-from newscrawl.run import SetupFailed, StateLocked, acquire_lock, preflight, release_lock
+from newscrawl.run import (
+    OUTPUT_LOCK_NAME,
+    SetupFailed,
+    StateLocked,
+    acquire_lock,
+    preflight,
+    release_lock,
+)
 from newscrawl.verdict import ExitCode
 
 
@@ -35,7 +42,7 @@ class Command(crawl.Command):
                 check(**opts.spargs)
             except ValueError as exc:
                 raise UsageError(f"{args[0]}: {exc}", print_help=False) from None
-        folder = state_dir(self.settings)
+        folder, out = state_dir(self.settings), output_dir(self.settings)
         try:
             acquire_lock(folder)
         except StateLocked as exc:
@@ -43,7 +50,8 @@ class Command(crawl.Command):
             self.exitcode = ExitCode.LOCKED
             return
         try:
-            preflight(output_dir(self.settings), folder)
+            preflight(out, folder)
+            acquire_lock(out, OUTPUT_LOCK_NAME)
             crawler = self._create_crawler(args[0])
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
@@ -51,7 +59,12 @@ class Command(crawl.Command):
             sys.stderr.write(f"newscrawl: {exc}\n")
             self.exitcode = exc.exit_code
             return
+        except StateLocked as exc:
+            sys.stderr.write(f"newscrawl: {exc}\n")
+            self.exitcode = ExitCode.LOCKED
+            return
         finally:
+            release_lock(out)
             release_lock(folder)
         if self.crawler_process.bootstrap_failed:
             self.exitcode = ExitCode.ERROR

@@ -28,17 +28,19 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import defer
 from twisted.python.failure import Failure
 
 from newscrawl.drops import ArticleDrop
 from newscrawl.extract import ListingEntry, extract_article, extract_feed, extract_listing
+from newscrawl.extract.body import BODY_END_MARK
 from newscrawl.extract.encoding import is_misdecoded, is_truncated, redecode
 from newscrawl.items import ArticleItem
 from newscrawl.loaders import load_article
 from newscrawl.locations import log_dir, output_dir, state_dir
 from newscrawl.normalize import parse_site_datetime
 from newscrawl.run import Run
-from newscrawl.state import FAILED, INVALID, MAX_ATTEMPTS, NOT_FOUND, StateStore
+from newscrawl.state import FAILED, INVALID, NOT_FOUND, StateStore
 from newscrawl.urls import (
     SECTION_PATHS,
     article_id,
@@ -76,6 +78,18 @@ def parse_max_pages(value: str | int | None) -> int | None:
 
 def parse_flag(value: str | None) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def describe_failure(failure: Failure) -> str:
+    """What went wrong with a download, in words: the exception's message, or its
+    kind when it carries none (a cancelled download, a connection lost)."""
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    message = failure.getErrorMessage().strip()
+    if failure.check(defer.CancelledError):
+        return message or "download cancelled (larger than DOWNLOAD_MAXSIZE, or stopped)"
+    kind = failure.type.__name__ if failure.type else "error"
+    return f"{kind}: {message}" if message else kind
 
 
 def requested_url(request: scrapy.Request) -> str:
@@ -155,6 +169,7 @@ class EcnsSpider(scrapy.Spider):
         spider.base_url = settings.get("ECNS_BASE_URL").rstrip("/")
         spider.allowed_domains = [origin_of(spider.base_url)[1].split(":")[0]]
         spider.max_pages = spider.max_pages_arg or settings.getint("ECNS_MAX_PAGES")
+        spider.max_links = settings.getint("ECNS_MAX_LINKS_PER_LISTING")
         spider.revisit_hours = settings.getfloat("NEWSCRAWL_REVISIT_HOURS")
         spider.run = Run(
             spider.name,
@@ -165,6 +180,8 @@ class EcnsSpider(scrapy.Spider):
             log_keep_days=settings.getint("NEWSCRAWL_LOG_KEEP_DAYS"),
             log_format=settings.get("LOG_FORMAT"),
             log_level=settings.get("LOG_LEVEL"),
+            give_up_days=settings.getfloat("NEWSCRAWL_GIVE_UP_DAYS"),
+            discarded_keep_days=settings.getfloat("NEWSCRAWL_DISCARDED_KEEP_DAYS"),
         )
         # Known ground ends paging only where the last run paged the section to its
         # end; a backfill (since=) pages past it down to its date.
@@ -261,7 +278,20 @@ class EcnsSpider(scrapy.Spider):
     def site_stories(
         self, response: Response, entries: list[ListingEntry]
     ) -> list[tuple[str, ListingEntry]]:
-        """The entries that link to a story on this site, with its canonical URL."""
+        """The entries that link to a story on this site, with its canonical URL; at
+        most ``ECNS_MAX_LINKS_PER_LISTING`` of them (a page listing more is broken
+        or hostile: the rest are skipped, said and counted)."""
+        if len(entries) > self.max_links:
+            logger.warning(
+                "%s lists %d links, more than ECNS_MAX_LINKS_PER_LISTING=%d: the rest are skipped",
+                response.url,
+                len(entries),
+                self.max_links,
+            )
+            self.crawler.stats.inc_value(
+                "newscrawl/listing_links_over_limit", len(entries) - self.max_links
+            )
+            entries = entries[: self.max_links]
         stories = []
         for entry in entries:
             url = canonical_url(entry.href, self.base_url, response.url)
@@ -316,11 +346,31 @@ class EcnsSpider(scrapy.Spider):
         return awaited.sections
 
     def request_dropped(self, request: scrapy.Request) -> None:
-        # A story listed twice (in two sections, or on two pages as the listing
-        # shifts) is requested twice; the scheduler drops the repeat, which the
-        # first request answers for.
+        """A request the scheduler refused as a repeat. A story listed twice (in two
+        sections, or on two pages as the listing shifts) is requested twice, and the
+        first request answers for the repeat. A redirect back to a page already
+        requested is a loop: the story (or listing) is never answered."""
+        redirects = request.meta.get("redirect_urls")
         if request.callback == self.parse_article:
-            self.answered(requested_url(request))
+            url = requested_url(request)
+            sections = self.answered(url)
+            if redirects:
+                reason = f"redirect loop ({' -> '.join([*redirects, request.url])})"
+                self.crawler.stats.inc_value("newscrawl/article_redirect_loops")
+                self.crawler.stats.inc_value("newscrawl/article_download_errors")
+                logger.error("Article %s not fetched: %s", url, reason)
+                self.story_not_fetched(url, sections, reason)
+        elif request.callback == self.parse_listing and redirects:
+            section = request.cb_kwargs["section"]
+            self.crawler.stats.inc_value("newscrawl/listing_errors")
+            self.crawler.stats.inc_value("newscrawl/listing_redirect_loops")
+            logger.error(
+                "%s: listing %s not fetched: redirect loop (%s)",
+                section,
+                redirects[0],
+                " -> ".join([*redirects, request.url]),
+            )
+            self.incomplete_sections.add(section)
 
     def older_than_since(self, entry: ListingEntry) -> bool:
         if self.since is None:
@@ -333,36 +383,64 @@ class EcnsSpider(scrapy.Spider):
 
     def parse_article(
         self, response: Response, listing_date: str | None = None, revisit: bool = False
-    ) -> Iterator[ArticleItem]:
+    ) -> Iterator[ArticleItem | scrapy.Request]:
         url = canonical_url(response.url, self.base_url) or response.request.url
         sections = self.answered(requested_url(response.request))
         if not isinstance(response, TextResponse):
-            self.page_failed(url, "not an HTML page")
+            self.page_failed(url, "not an HTML page", sections)
             return
         response = redecode(response)
         if is_misdecoded(response):
-            self.page_failed(url, f"its bytes are not {response.encoding}, nor GB18030")
+            self.page_failed(url, f"its bytes are not {response.encoding}, nor GB18030", sections)
             return
         if is_truncated(response):
-            self.crawler.stats.inc_value("newscrawl/articles_truncated")
-            logger.warning("Article %s was cut short in transfer", url)
-            self.story_not_fetched(url, sections, "cut short (its body or document never ends)")
-            return
+            retry = self.refetch(response, sections)
+            if retry is not None:
+                yield retry
+                return
+            if not response.body:
+                self.page_failed(url, "an empty page (HTTP 200, no content)", sections)
+                return
+            if BODY_END_MARK not in response.text:
+                self.page_failed(url, "cut short in transfer (its body never ends)", sections)
+                return
+            # The article's body is whole; only the document's tail is missing, on
+            # every fetch: the site serves it that way, and the story is all there.
+            self.crawler.stats.inc_value("newscrawl/articles_without_document_end")
+            logger.info("Article %s has no document end (</html>); its body is whole", url)
         try:
             raw = extract_article(response.selector, url)
         except Exception as exc:  # a malformed page must not end the run
             logger.exception("Cannot extract %s", url)
-            self.page_failed(url, f"extraction error: {exc!r}")
+            self.page_failed(url, f"extraction error: {exc!r}", sections)
             return
         item = load_article(raw, url=url, listing_date=listing_date)
         if revisit:
             item["revisit"] = True
         yield item
 
-    def page_failed(self, url: str, reason: str) -> None:
-        self.crawler.stats.inc_value("newscrawl/article_errors")
+    def refetch(self, response: TextResponse, sections: set[str]) -> scrapy.Request | None:
+        """The same request again, for a page that arrived cut short (a download
+        Scrapy saw as whole); None once ``RETRY_TIMES`` refetches were spent."""
+        done = response.request.meta.get("refetches", 0)
+        if done >= self.crawler.settings.getint("RETRY_TIMES"):
+            return None
+        self.crawler.stats.inc_value("newscrawl/articles_refetched")
+        logger.info("Article %s arrived cut short: fetching it again", response.url)
+        request = response.request
+        for section in sections or {None}:
+            self.await_answer(requested_url(request), section)
+        return request.replace(dont_filter=True, meta={**request.meta, "refetches": done + 1})
+
+    def page_failed(self, url: str, reason: str, sections: set[str] | None = None) -> None:
+        """A page that arrived but cannot be delivered: logged with its reason,
+        counted (the verdict fails a run where most pages fail), retried by later
+        runs (its sections paged past known ground), given up only as the state's
+        rule says."""
+        self.crawler.stats.inc_value("newscrawl/article_pages_failed")
         logger.error("Article %s failed: %s", url, reason)
         self.state.record(url, INVALID, article_id=article_id(url), detail=reason)
+        self.incomplete_sections.update(sections or ())
 
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -379,42 +457,52 @@ class EcnsSpider(scrapy.Spider):
                 self.state.revisited(request.url, int(time.time()))
                 return
             if status in (404, 410):
+                # Perhaps listed before it is published: fetched again while listed.
                 self.state.record(request.url, NOT_FOUND, article_id=article_id(request.url))
                 return
+            reason = f"HTTP {status}"
         else:
-            logger.error("Article %s not fetched: %s", request.url, failure.getErrorMessage())
+            reason = describe_failure(failure)
+            if failure.check(IgnoreRequest):
+                self.crawler.stats.inc_value("newscrawl/article_requests_refused")
+            logger.error("Article %s not fetched: %s", requested_url(request), reason)
         self.crawler.stats.inc_value("newscrawl/article_download_errors")
-        self.story_not_fetched(request.url, sections, failure.getErrorMessage())
+        self.story_not_fetched(requested_url(request), sections, reason)
 
     def story_not_fetched(self, url: str, sections: set[str], reason: str) -> None:
-        """Record the failure; unless the story is now given up, its sections are not
-        paged to the end, so the next run goes past known ground to retry it."""
-        attempts = self.state.record(url, FAILED, article_id=article_id(url), detail=reason)
-        if attempts >= MAX_ATTEMPTS:
-            logger.error("Giving up %s after %d runs: %s", url, attempts, reason)
-            self.crawler.stats.inc_value("newscrawl/stories_given_up")
-        else:
-            self.incomplete_sections.update(sections)
+        """Record the failure; its sections are not paged to the end, so the next run
+        goes past known ground to fetch it again."""
+        self.state.record(url, FAILED, article_id=article_id(url), detail=reason)
+        self.incomplete_sections.update(sections)
 
     def listing_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         section, page = request.cb_kwargs["section"], request.cb_kwargs["page"]
+        stats = self.crawler.stats
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             logger.warning("%s: %s forbidden by robots.txt", section, request.url)
-            self.crawler.stats.inc_value("newscrawl/listings_forbidden")
+            stats.inc_value("newscrawl/listings_forbidden")
             self.section_done(section)
             return
         if failure.check(HttpError) and failure.value.response.status == 404:
             if page == 1:
                 logger.warning("%s: listing %s not found", section, request.url)
-                self.crawler.stats.inc_value("newscrawl/missing_sections")
+                stats.inc_value("newscrawl/missing_sections")
             else:
                 logger.info("%s: page %d not found, end of section", section, page)
-                self.crawler.stats.inc_value("newscrawl/listing_pages")
+                stats.inc_value("newscrawl/listing_pages")
             self.section_done(section)
             return
-        self.crawler.stats.inc_value("newscrawl/listing_errors")
-        logger.error("%s: listing %s failed: %s", section, request.url, failure.getErrorMessage())
+        if failure.check(IgnoreRequest) and "offsite" in str(failure.value).lower():
+            stats.inc_value("newscrawl/listings_redirected_offsite")
+        stats.inc_value("newscrawl/listing_errors")
+        self.incomplete_sections.add(section)
+        logger.error(
+            "%s: listing %s not fetched: %s",
+            section,
+            requested_url(request),
+            describe_failure(failure),
+        )
 
     def item_dropped(self, item: Any, response: Response, exception: Exception) -> None:
         if isinstance(exception, ArticleDrop) and exception.outcome is not None:
