@@ -84,7 +84,7 @@ class _Run:
     def add_file(self, path: Path, items: int) -> None:
         self.files.append((path, items))
 
-    def abort(self, crawler: Any, key: str, message: str) -> DropItem:
+    def abort(self, key: str, message: str) -> DropItem:
         raise RuntimeError(f"{key}: {message}")
 
 
@@ -97,7 +97,8 @@ def _crawler(folder: Path, overrides: dict[str, str]) -> Any:
     crawler = SimpleNamespace(settings=settings)
     crawler.stats = MemoryStatsCollector(crawler)
     run = _Run(folder)
-    crawler.spider = SimpleNamespace(run=run, state=run.state, name="ecns")
+    crawler.run = run
+    crawler.get_extension = lambda cls: run  # the pipelines' way to the run
     return crawler
 
 
@@ -190,7 +191,7 @@ def measure(
                 with timer("close_spider"):
                     pipeline.close_spider()
         total = clock() - t_start
-        crawler.spider.run.state.close()
+        crawler.run.state.close()
     n = len(pages)
     return {
         "articles": n,

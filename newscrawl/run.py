@@ -1,12 +1,18 @@
-"""One scheduled run: its lock, its files, its manifest, its verdict.
+"""One scheduled run: its lock, its state, its files, its manifest, its verdict.
 
-A run takes an exclusive lock on its state folder (a second run started
-meanwhile stops at once, touching nothing), recovers what a killed run left,
-collects the files the output stage renames into place, and at the end writes
-``<run id>.manifest.json`` beside them and records the verdict. Stories become
-delivered in the state only after a complete manifest names their file, so a
-consumer that reads only the files named in complete manifests sees every story
-exactly once, however runs are killed.
+``Run`` is a Scrapy extension that only ``scrapy crawl`` enables (the crawl
+command sets ``NEWSCRAWL_RUN``): ``scrapy parse``, ``shell``, ``check`` and
+``list`` build the same spider and leave the output folder, the state and the run
+history as they were. The spider and the pipelines reach the run, and through it
+the state, with ``crawler.get_extension(Run)``.
+
+A run takes an exclusive lock on its state folder and its output folder (a second
+run started meanwhile stops at once, touching nothing), recovers what a killed
+run left, collects the files the output stage renames into place, and when the
+spider closes writes ``<run id>.manifest.json`` beside them and records the
+verdict. Stories become delivered in the state only after a complete manifest
+names their file, so a consumer that reads only the files named in complete
+manifests sees every story exactly once, however runs are killed.
 """
 
 from __future__ import annotations
@@ -25,12 +31,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.serialize import ScrapyJSONEncoder
 
-from newscrawl.drops import NotWritten
-from newscrawl.pipelines.duplicates import revision_hash, unix_seconds
+from newscrawl.drops import ArticleDrop, NotWritten
+from newscrawl.hashes import revision_hash, unix_seconds
+from newscrawl.locations import log_dir, output_dir, state_dir
 from newscrawl.state import GivenUp, RecoveredStory, StateStore, describe_error
 from newscrawl.verdict import ExitCode, Verdict, judge, run_metrics
 
@@ -170,6 +179,8 @@ class OutputFile:
 
 @dataclass
 class Run:
+    """The run around one ``scrapy crawl``; see the module's docstring."""
+
     spider_name: str
     spider_args: dict[str, Any]
     output_dir: Path
@@ -186,6 +197,7 @@ class Run:
     state: StateStore = field(init=False)
     log_handler: logging.Handler | None = field(init=False, default=None)
     aborted: bool = field(init=False, default=False)
+    crawler: Crawler | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         acquire_lock(self.state_dir)
@@ -202,6 +214,60 @@ class Run:
                 "this run delivers them again.",
                 discarded,
             )
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Run:
+        settings = crawler.settings
+        if not settings.getbool("NEWSCRAWL_RUN"):
+            raise NotConfigured("not a scheduled run: only scrapy crawl starts one")
+        spider = crawler.spider
+        run = cls(
+            spider.name,
+            getattr(spider, "spider_args", {}),
+            output_dir(settings),
+            state_dir(settings),
+            log_dir=log_dir(settings),
+            log_keep_days=settings.getint("NEWSCRAWL_LOG_KEEP_DAYS"),
+            log_format=settings.get("LOG_FORMAT"),
+            log_level=settings.get("LOG_LEVEL"),
+            give_up_days=settings.getfloat("NEWSCRAWL_GIVE_UP_DAYS"),
+            discarded_keep_days=settings.getfloat("NEWSCRAWL_DISCARDED_KEEP_DAYS"),
+        )
+        run.crawler = crawler
+        crawler.signals.connect(run.item_dropped, signal=signals.item_dropped)
+        # Connected after the spider's own closing (Scrapy builds extensions after
+        # the spider), which settles the stories that got no answer first.
+        crawler.signals.connect(run.spider_closed, signal=signals.spider_closed)
+        return run
+
+    def item_dropped(self, item: Any, exception: BaseException) -> None:
+        """What a pipeline's drop means for the story: a copy, spam or an invalid page
+        is recorded, so the next run knows whether to fetch it again."""
+        if isinstance(exception, ArticleDrop) and exception.outcome is not None:
+            self.state.record(
+                item["url"],
+                exception.outcome,
+                article_id=item.get("article_id"),
+                content_hash=item.get("content_hash"),
+                detail=f"{type(exception).__name__}: {exception}",
+            )
+
+    def spider_closed(self, reason: str) -> None:
+        """The verdict, the manifest, the deliveries; the exit code for the crawl
+        command in the stat ``newscrawl/exit_code``."""
+        assert self.crawler is not None
+        stats = self.crawler.stats
+        try:
+            verdict = self.finish(reason, stats.get_stats())
+            stats.set_value("newscrawl/exit_code", int(verdict.exit_code))
+        except OSError:
+            logger.exception("Cannot write the run's manifest: nothing is marked delivered")
+            stats.set_value("newscrawl/exit_code", int(ExitCode.OUTPUT_FAILED))
+        except Exception:
+            logger.exception("The run could not be finished: nothing is marked delivered")
+            stats.set_value("newscrawl/exit_code", int(ExitCode.CRAWL_ERRORS))
+        finally:
+            self.close()
 
     def _open_log(self) -> None:
         """One log file per run in ``log_dir``; files older than ``log_keep_days`` go."""
@@ -303,11 +369,13 @@ class Run:
                 Path(entry.path).unlink(missing_ok=True)
                 logger.info("Removed %s, left by an earlier run", name)
 
-    def abort(self, crawler: Crawler, stat: str, message: str) -> NotWritten:
+    def abort(self, stat: str, message: str) -> NotWritten:
         """The output or the state failed: the run cannot deliver, so it stops
         crawling pages it could not keep (the verdict fails it; the next run
         delivers them). Counted under ``newscrawl/<stat>``, logged once. Returns
         the drop for the item at hand, for the caller to raise."""
+        assert self.crawler is not None
+        crawler = self.crawler
         crawler.stats.inc_value(f"newscrawl/{stat}")
         if self.aborted:
             return NotWritten(message)

@@ -74,6 +74,8 @@ CONCURRENT_ITEMS = 16
 # ~100 bytes a request for the whole run (scrapy #5307).
 DUPEFILTER_CLASS = "newscrawl.dupefilter.DiskDupeFilter"
 
+# `scrapy check ecns`: @story PATH checks a story on ECNS_BASE_URL (newscrawl/contracts.py).
+SPIDER_CONTRACTS = {"newscrawl.contracts.StoryContract": 10}
 LOG_FORMATTER = "newscrawl.logformatter.NewscrawlLogFormatter"
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
@@ -84,6 +86,6 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 # What start-up allocated is frozen out of the garbage collector's walks once the
 # spider opens (see newscrawl/extensions.py; NEWSCRAWL_GC_FREEZE = False: off).
-EXTENSIONS = {"newscrawl.extensions.GcFreeze": 0}
+EXTENSIONS = {"newscrawl.extensions.GcFreeze": 0, "newscrawl.run.Run": 0}
 NEWSCRAWL_GC_FREEZE = True
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

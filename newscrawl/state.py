@@ -19,7 +19,7 @@ One SQLite file (WAL mode, indexed) in ``NEWSCRAWL_STATE_DIR``. Two tables:
   ground only ends paging where the previous run did not stop half-way.
 
 A delivered story keeps its ``version``, the ``revision`` of its text (see
-``newscrawl.pipelines.duplicates.revision_hash``), when it was published and
+``newscrawl.hashes.revision_hash``), when it was published and
 when it was last fetched: what revisits for corrections need
 (``due_revisits``).
 
@@ -580,3 +580,32 @@ class StateStore:
             self.flush()
         finally:
             self.db.close()
+
+
+class NoState:
+    """Known ground outside a scheduled run (``scrapy parse``, ``shell``, ``check``):
+    nothing is known, and nothing is kept, so those tools leave the state as it was."""
+
+    def outcome(self, url: str) -> str | None:
+        return None
+
+    def settled(self, url: str) -> bool:
+        return False
+
+    def paged_to_end(self, section: str) -> bool:
+        return True
+
+    def set_paged_to_end(self, section: str, done: bool) -> None:
+        pass
+
+    def due_revisits(self, now: int, window_s: int) -> list[str]:
+        return []
+
+    def record(self, url: str, outcome: str, **details: str | None) -> None:
+        pass
+
+    def revisited(self, url: str, fetched_at: int, revision: str | None = None) -> None:
+        pass
+
+
+NO_STATE = NoState()

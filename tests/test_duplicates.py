@@ -13,13 +13,16 @@ from typing import Any
 
 import pytest
 
-from newscrawl.drops import Duplicate, DuplicateContent, DuplicateId, DuplicateUrl, Unchanged
-from newscrawl.pipelines.duplicates import (
+from newscrawl.drops import (
+    Duplicate,
+    DuplicateContent,
+    DuplicateId,
     DuplicateNear,
-    DuplicatesPipeline,
-    letters_and_digits,
-    revision_hash,
+    DuplicateUrl,
+    Unchanged,
 )
+from newscrawl.hashes import letters_and_digits, revision_hash
+from newscrawl.pipelines.duplicates import DuplicatesPipeline
 from newscrawl.state import DUPLICATE, RecoveredStory, StateStore
 from tests.test_neardup import STORY
 
@@ -72,8 +75,7 @@ class Run:
         run = SimpleNamespace(state=self.state, aborted=False)
         self.stats: Counter[str] = Counter()
         stats = SimpleNamespace(inc_value=lambda key, count=1: self.stats.update({key: count}))
-        spider = SimpleNamespace(state=self.state, run=run)
-        crawler: Any = SimpleNamespace(spider=spider, stats=stats)
+        crawler: Any = SimpleNamespace(stats=stats, get_extension=lambda cls: run)
         self.stage = DuplicatesPipeline.from_crawler(crawler)
         self.kept: list[dict] = []
 

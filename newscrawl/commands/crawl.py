@@ -18,6 +18,7 @@ from scrapy.exceptions import UsageError
 from newscrawl.locations import output_dir, state_dir
 from newscrawl.run import (
     OUTPUT_LOCK_NAME,
+    Run,
     SetupFailed,
     StateLocked,
     acquire_lock,
@@ -52,6 +53,8 @@ class Command(crawl.Command):
         try:
             preflight(out, folder)
             acquire_lock(out, OUTPUT_LOCK_NAME)
+            # The run (newscrawl.run.Run) is an extension this command alone enables.
+            self.settings.set("NEWSCRAWL_RUN", True, priority="cmdline")
             crawler = self._create_crawler(args[0])
             self.crawler_process.crawl(crawler, **opts.spargs)
             self.crawler_process.start()
@@ -70,7 +73,7 @@ class Command(crawl.Command):
             self.exitcode = ExitCode.ERROR
             return
         code = crawler.stats.get_value("newscrawl/exit_code")
-        if code is None and hasattr(crawler.spider, "run"):
+        if code is None and crawler.get_extension(Run) is not None:
             # A newscrawl run that never reached its verdict did not succeed.
             sys.stderr.write("newscrawl: the run ended without a verdict (see log)\n")
             code = ExitCode.CRAWL_ERRORS

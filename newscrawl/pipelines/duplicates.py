@@ -21,74 +21,49 @@ a copy of itself: it is delivered again, ``version`` one higher, when its
 
 from __future__ import annotations
 
-import hashlib
-import re
 import sqlite3
-from datetime import datetime
 from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
 from newscrawl.drops import DUPLICATE_BY_KIND, DuplicateNear, NotWritten, Unchanged
+from newscrawl.hashes import content_hash, revision_hash, unix_seconds
 from newscrawl.neardup import Fingerprint, NearDuplicateIndex
-from newscrawl.state import describe_error
-
-
-def content_hash(title: str, body: str) -> str:
-    """A stable hash of the normalized title and body (both already
-    whitespace-collapsed by the loader and the spam stage)."""
-    return hashlib.sha256(f"{title}\n\n{body}".encode()).hexdigest()
-
-
-# What ``letters_and_digits`` removes: non-ASCII characters that are not letters or
-# digits (curly quotes, dashes; ``\w`` is ``str.isalnum`` and "_"), and the ASCII
-# ones that are not.
-_NON_ASCII_NOT_WORD = re.compile(r"[^\w\x00-\x7f]+")
-_ASCII_NOT_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum())
-
-
-def letters_and_digits(text: str) -> bytes:
-    """The characters of ``text`` that ``str.isalnum`` keeps, case-folded, as UTF-8.
-    Two passes with no Python work per match (a body holds hundreds of spaces and
-    punctuation marks, and few non-ASCII ones): a regular expression for non-ASCII
-    marks, one ``bytes.translate`` for ASCII ones."""
-    folded = text.casefold()
-    if not folded.isascii():
-        folded = _NON_ASCII_NOT_WORD.sub("", folded)
-    return folded.encode().translate(None, _ASCII_NOT_ALNUM)
-
-
-def revision_hash(title: str, body: str) -> str:
-    """A hash of the letters and digits of the title and body, case-folded: a
-    revisit whose page differs only in whitespace, punctuation, case or markup is
-    the same revision; a changed word, number or sentence is a correction. (Stored
-    in the state: a change of definition would make every revisit a correction.)"""
-    return hashlib.sha256(b"\n".join(map(letters_and_digits, (title, body)))).hexdigest()
-
-
-def unix_seconds(iso: str) -> int:
-    return int(datetime.fromisoformat(iso).timestamp())
+from newscrawl.run import Run
+from newscrawl.state import StateStore, describe_error
 
 
 class DuplicatesPipeline:
+    """Without a run (``scrapy parse --pipelines``) there is nothing to compare with:
+    an item gets its content hash and version 1, as the first delivery of a story."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.run = crawler.get_extension(Run)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DuplicatesPipeline:
         return cls(crawler)
 
     @property
+    def state(self) -> StateStore:
+        assert self.run is not None
+        return self.run.state
+
+    @property
     def near(self) -> NearDuplicateIndex:
         """The run's near-duplicate index, kept by the state beside the exact keys."""
-        return self.crawler.spider.state.near
+        return self.state.near
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         adapter["content_hash"] = content_hash(adapter["title"], adapter["body"])
         revisit = adapter.pop("revisit", False)
-        run = self.crawler.spider.run
+        run = self.run
+        if run is None:
+            adapter["version"] = 1
+            return item
         if run.aborted:
             raise NotWritten("the run is stopping: it cannot deliver")
         try:
@@ -97,10 +72,10 @@ class DuplicatesPipeline:
             return self._check(adapter, item)
         except sqlite3.Error as exc:
             message = f"the state database failed: {describe_error(exc)}"
-            raise run.abort(self.crawler, "state_errors", message) from None
+            raise run.abort("state_errors", message) from None
 
     def _check(self, adapter: ItemAdapter, item: Any) -> Any:
-        state = self.crawler.spider.state
+        state = self.state
         keys = (adapter["url"], adapter.get("article_id"), adapter["content_hash"])
         match = state.find_copy(*keys)
         if match is not None:
@@ -118,7 +93,7 @@ class DuplicatesPipeline:
     def _revisit(self, adapter: ItemAdapter, item: Any) -> Any:
         """A delivered story fetched again: a new version if its text changed. No
         copy checks: the story was found original when first delivered."""
-        state = self.crawler.spider.state
+        state = self.state
         known = state.delivered(adapter["url"])
         if known is None:  # not delivered after all (its run was undone): a story
             return self._check(adapter, item)
@@ -141,7 +116,7 @@ class DuplicatesPipeline:
     ) -> Any:
         """Reserve the story for this run, with what a later revisit compares."""
         adapter["version"] = version
-        state = self.crawler.spider.state
+        state = self.state
         state.claim(
             adapter["url"],
             adapter.get("article_id"),

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.exporters import JsonLinesItemExporter
 
 from newscrawl.drops import NotWritten
@@ -47,8 +48,11 @@ EXPORTED_FIELDS = (
 
 
 class JsonLinesOutputPipeline:
-    def __init__(self, crawler: Crawler) -> None:
+    """Only a scheduled run writes files (``scrapy parse --pipelines`` does not)."""
+
+    def __init__(self, crawler: Crawler, run: Run) -> None:
         self.crawler = crawler
+        self.run = run
         self.max_items = crawler.settings.getint("NEWSCRAWL_FILE_MAX_ITEMS")
         self.file: IO[bytes] | None = None
         self.exporter: JsonLinesItemExporter | None = None
@@ -58,11 +62,10 @@ class JsonLinesOutputPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JsonLinesOutputPipeline:
-        return cls(crawler)
-
-    @property
-    def run(self) -> Run:
-        return self.crawler.spider.run
+        run = crawler.get_extension(Run)
+        if run is None:
+            raise NotConfigured("no scheduled run: nothing is written")
+        return cls(crawler, run)
 
     def _open_file(self) -> JsonLinesItemExporter:
         self.path = self.run.file_path(self.files_written + 1)
@@ -99,7 +102,7 @@ class JsonLinesOutputPipeline:
         except sqlite3.Error as exc:
             # The line is in the file but will never be marked delivered: the run fails.
             message = f"the state database failed: {describe_error(exc)}"
-            raise self.run.abort(self.crawler, "state_errors", message) from None
+            raise self.run.abort("state_errors", message) from None
         if self.max_items and self.items_in_file >= self.max_items:
             self._close_file()
         return item
@@ -115,4 +118,4 @@ class JsonLinesOutputPipeline:
             self._failed(exc)
 
     def _failed(self, exc: OSError) -> NotWritten:
-        return self.run.abort(self.crawler, "output_errors", f"cannot write {self.path}: {exc}")
+        return self.run.abort("output_errors", f"cannot write {self.path}: {exc}")

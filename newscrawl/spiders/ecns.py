@@ -9,8 +9,10 @@ run delivered (or found to be copies or spam) are not fetched again, except
 recent delivered stories, revisited now and then for corrections
 (``NEWSCRAWL_REVISIT_HOURS``; ``StateStore.due_revisits`` says which).
 
-The run around the crawl (lock, state, files, manifest, verdict) is
-``newscrawl.run.Run``; the spider only opens and closes it.
+The run around the crawl (lock, state, files, manifest, verdict) is the
+extension ``newscrawl.run.Run``, enabled by ``scrapy crawl`` only; the spider
+reads and records known ground through it. Under ``scrapy parse``, ``shell`` or
+``check`` there is no run: nothing is known and nothing is kept (``NoState``).
 """
 
 from __future__ import annotations
@@ -31,16 +33,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
-from newscrawl.drops import ArticleDrop
 from newscrawl.extract import ListingEntry, extract_article, extract_feed, extract_listing
 from newscrawl.extract.body import BODY_END_MARK
 from newscrawl.extract.encoding import is_misdecoded, is_truncated, redecode
 from newscrawl.items import ArticleItem
 from newscrawl.loaders import load_article
-from newscrawl.locations import log_dir, output_dir, state_dir
 from newscrawl.normalize import parse_site_datetime
 from newscrawl.run import Run
-from newscrawl.state import FAILED, INVALID, NOT_FOUND, StateStore
+from newscrawl.state import FAILED, INVALID, NO_STATE, NOT_FOUND, NoState, StateStore
 from newscrawl.urls import (
     SECTION_PATHS,
     article_id,
@@ -48,7 +48,6 @@ from newscrawl.urls import (
     listing_page_url,
     origin_of,
 )
-from newscrawl.verdict import ExitCode
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +132,13 @@ class EcnsSpider(scrapy.Spider):
         self.max_pages_arg = parse_max_pages(max_pages)
         self.since = parse_since(since)
         self.use_rss = parse_flag(rss)
+        # Sections paged past known ground (set when the crawl starts); stories
+        # requested and not yet answered, with the sections that listed them (a story
+        # that never gets an answer must not hide below known ground); sections the
+        # next run must page again.
+        self.full_paging: set[str] = set()
+        self.unanswered: dict[str, Awaited] = {}
+        self.incomplete_sections: set[str] = set()
         self.spider_args = {
             "sections": ",".join(self.sections),
             "max_pages": max_pages,
@@ -171,39 +177,23 @@ class EcnsSpider(scrapy.Spider):
         spider.max_pages = spider.max_pages_arg or settings.getint("ECNS_MAX_PAGES")
         spider.max_links = settings.getint("ECNS_MAX_LINKS_PER_LISTING")
         spider.revisit_hours = settings.getfloat("NEWSCRAWL_REVISIT_HOURS")
-        spider.run = Run(
-            spider.name,
-            spider.spider_args,
-            output_dir(settings),
-            state_dir(settings),
-            log_dir=log_dir(settings),
-            log_keep_days=settings.getint("NEWSCRAWL_LOG_KEEP_DAYS"),
-            log_format=settings.get("LOG_FORMAT"),
-            log_level=settings.get("LOG_LEVEL"),
-            give_up_days=settings.getfloat("NEWSCRAWL_GIVE_UP_DAYS"),
-            discarded_keep_days=settings.getfloat("NEWSCRAWL_DISCARDED_KEEP_DAYS"),
-        )
-        # Known ground ends paging only where the last run paged the section to its
-        # end; a backfill (since=) pages past it down to its date.
-        spider.full_paging = {
-            s for s in spider.sections if spider.since or not spider.state.paged_to_end(s)
-        }
-        for section in spider.sections:
-            spider.state.set_paged_to_end(section, False)
-        # Stories requested and not yet answered, with the sections that listed
-        # them: a story that never gets an answer must not hide below known ground.
-        spider.unanswered: dict[str, Awaited] = {}
-        spider.incomplete_sections: set[str] = set()
-        crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
-        crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
 
     @property
-    def state(self) -> StateStore:
-        return self.run.state
+    def state(self) -> StateStore | NoState:
+        """Known ground: the run's state in a scheduled run, else nothing known."""
+        run = self.crawler.get_extension(Run)
+        return run.state if run is not None else NO_STATE
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # Known ground ends paging only where the last run paged the section to its
+        # end; a backfill (since=) pages past it down to its date.
+        self.full_paging = {
+            s for s in self.sections if self.since or not self.state.paged_to_end(s)
+        }
+        for section in self.sections:
+            self.state.set_paged_to_end(section, False)
         if self.use_rss:
             yield scrapy.Request(f"{self.base_url}{FEED_PATH}", callback=self.parse_feed)
         for section in self.sections:
@@ -384,6 +374,14 @@ class EcnsSpider(scrapy.Spider):
     def parse_article(
         self, response: Response, listing_date: str | None = None, revisit: bool = False
     ) -> Iterator[ArticleItem | scrapy.Request]:
+        """An article page → its item (``body_blocks`` become ``body`` in the spam
+        stage), or nothing when the page cannot be delivered (recorded, retried).
+
+        @story /news/politics/2025-01-10/detail-ihemrznk1748604.shtml
+        @returns items 1 1
+        @returns requests 0 0
+        @scrapes url article_id section title published published_raw body_blocks crawled_at
+        """
         url = canonical_url(response.url, self.base_url) or response.request.url
         sections = self.answered(requested_url(response.request))
         if not isinstance(response, TextResponse):
@@ -504,33 +502,19 @@ class EcnsSpider(scrapy.Spider):
             describe_failure(failure),
         )
 
-    def item_dropped(self, item: Any, response: Response, exception: Exception) -> None:
-        if isinstance(exception, ArticleDrop) and exception.outcome is not None:
-            self.state.record(
-                item["url"],
-                exception.outcome,
-                article_id=item.get("article_id"),
-                content_hash=item.get("content_hash"),
-                detail=f"{type(exception).__name__}: {exception}",
-            )
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[ArticleItem | scrapy.Request]:
+        """An article page: the default callback, for ``scrapy parse --spider=ecns URL``
+        and ``scrapy shell``; the crawl itself names its callbacks."""
+        return self.parse_article(response)
 
-    def spider_closed(self, reason: str) -> None:
-        stats = self.crawler.stats
-        try:
-            for url, awaited in self.unanswered.items():
-                if reason == "finished":  # e.g. a redirect off the site, dropped unanswered
-                    self.story_not_fetched(url, awaited.sections, "no answer")
-                else:  # stopped early: not the story's fault
-                    self.incomplete_sections.update(awaited.sections)
-            for section in self.incomplete_sections:
-                self.state.set_paged_to_end(section, False)
-            verdict = self.run.finish(reason, stats.get_stats())
-            stats.set_value("newscrawl/exit_code", int(verdict.exit_code))
-        except OSError:
-            logger.exception("Cannot write the run's manifest: nothing is marked delivered")
-            stats.set_value("newscrawl/exit_code", int(ExitCode.OUTPUT_FAILED))
-        except Exception:
-            logger.exception("The run could not be finished: nothing is marked delivered")
-            stats.set_value("newscrawl/exit_code", int(ExitCode.CRAWL_ERRORS))
-        finally:
-            self.run.close()
+    def closed(self, reason: str) -> None:
+        """Stories still unanswered when the crawl ends: a story whose request was
+        dropped unanswered (a redirect off the site) failed; a stop before the end is
+        not the story's fault, and its sections are paged again by the next run."""
+        for url, awaited in self.unanswered.items():
+            if reason == "finished":
+                self.story_not_fetched(url, awaited.sections, "no answer")
+            else:
+                self.incomplete_sections.update(awaited.sections)
+        for section in self.incomplete_sections:
+            self.state.set_paged_to_end(section, False)
