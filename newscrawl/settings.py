@@ -16,6 +16,8 @@ ECNS_MAX_PAGES = 100
 NEWSCRAWL_OUTPUT_DIR = "output"
 # Default: a folder beside the output folder, "<output>-state".
 NEWSCRAWL_STATE_DIR = None
+# Put in the User-Agent (composed at crawl time by newscrawl.config.Identity unless
+# USER_AGENT is set): name the operator, e.g. mailto:ops@example.org.
 NEWSCRAWL_CONTACT = "https://github.com/newscrawl/newscrawl"
 # One log file per run: "default" is <state dir>/logs; empty writes none.
 NEWSCRAWL_LOG_DIR = "default"
@@ -42,7 +44,7 @@ CLOSESPIDER_TIMEOUT = 3300
 
 # --- politeness on the live site (tests and the demo lower these) --------------
 ROBOTSTXT_OBEY = True
-USER_AGENT = f"newscrawl/0.1 (+{NEWSCRAWL_CONTACT})"
+ADDONS = {"newscrawl.config.Identity": 0}
 DOWNLOAD_DELAY = 1.0
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 AUTOTHROTTLE_ENABLED = True

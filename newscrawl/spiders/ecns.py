@@ -76,7 +76,14 @@ def parse_max_pages(value: str | int | None) -> int | None:
 
 
 def parse_flag(value: str | None) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+    if value is None:
+        return False
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"rss must be true or false, got {value!r}")
 
 
 def describe_failure(failure: Failure) -> str:
@@ -167,6 +174,7 @@ class EcnsSpider(scrapy.Spider):
         parse_sections(sections)
         parse_max_pages(max_pages)
         parse_since(since)
+        parse_flag(rss)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
