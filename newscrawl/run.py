@@ -198,6 +198,8 @@ class Run:
     log_handler: logging.Handler | None = field(init=False, default=None)
     aborted: bool = field(init=False, default=False)
     crawler: Crawler | None = field(init=False, default=None)
+    # The one line a run ends with on stderr (the crawl command prints it).
+    summary: str | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         acquire_lock(self.state_dir)
@@ -434,6 +436,7 @@ class Run:
             "stats": _manifest_stats(stats),
         }
         path = self.output_dir / f"{self.run_id}{MANIFEST_SUFFIX}"
+        self.summary = summary_line(verdict, manifest, stats, path)
         data = json.dumps(manifest, cls=ScrapyJSONEncoder, indent=2, ensure_ascii=False)
         # The state's batch of per-item writes first: a run killed after its
         # manifest is recovered from it, near-duplicate fingerprints included.
@@ -460,6 +463,30 @@ class Run:
         self.state.close()
         release_lock(self.output_dir)
         release_lock(self.state_dir)
+
+
+def summary_line(
+    verdict: Verdict, manifest: dict[str, Any], stats: dict[str, Any], path: Path
+) -> str:
+    """What happened, in one line, for cron's mail and systemd's journal."""
+    if verdict.status != "complete":
+        return f"newscrawl: FAILED (exit {int(verdict.exit_code)}): {verdict.reason} -> {path}"
+    corrections = stats.get("newscrawl/corrections", 0)
+    given_up = stats.get("newscrawl/stories_given_up", 0)
+    seconds = (manifest["finished_at"] - manifest["started_at"]).total_seconds()
+    new = manifest["items"] - corrections
+    parts = [
+        f"{new} new {_plural(new, 'story', 'stories')}",
+        f"{corrections} {_plural(corrections, 'correction', 'corrections')}",
+        *([f"{given_up} given up"] if given_up else []),
+        f"{stats.get('downloader/request_count', 0)} requests",
+        f"{seconds:.0f} s",
+    ]
+    return f"newscrawl: complete, {', '.join(parts)} -> {path}"
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
 
 
 def recovered_story(item: dict[str, Any]) -> RecoveredStory:

@@ -73,7 +73,7 @@ def test_a_bad_spider_argument_is_a_usage_error_in_one_line(
     out, state = tmp_path / "out", tmp_path / "state"
     result = crawl("http://127.0.0.1:9", out, state, spider_args=arguments)
     assert result.returncode == ExitCode.USAGE
-    assert result.stderr.startswith(f"newscrawl: ecns: {message}")
+    assert result.stderr.startswith(f"newscrawl: FAILED (exit 2): ecns: {message}")
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
     assert not out.exists() and not state.exists()

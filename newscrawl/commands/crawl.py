@@ -90,17 +90,20 @@ class Command(crawl.Command):
             release_lock(out)
             release_lock(state)
         if self.crawler_process.bootstrap_failed:
-            self.exitcode = ExitCode.ERROR
-            return
+            fail(ExitCode.ERROR, "the crawl could not start (see the log above)")
+        run = crawler.get_extension(Run)
         code = crawler.stats.get_value("newscrawl/exit_code")
-        if code is None and crawler.get_extension(Run) is not None:
-            # A newscrawl run that never reached its verdict did not succeed.
-            sys.stderr.write("newscrawl: the run ended without a verdict (see log)\n")
-            code = ExitCode.CRAWL_ERRORS
-        self.exitcode = int(code or ExitCode.OK)
+        if run is None:  # not a newscrawl spider: as under Scrapy
+            self.exitcode = int(code or ExitCode.OK)
+            return
+        if code is None or run.summary is None:
+            fail(ExitCode.CRAWL_ERRORS, "the run ended without a verdict (see log)")
+        # The last line of every run, whatever happened (cron mails it).
+        sys.stderr.write(run.summary + "\n")
+        self.exitcode = int(code)
 
 
 def fail(code: ExitCode, message: str) -> NoReturn:
-    """End the command: one line on stderr, exit ``code``, nothing else said."""
-    sys.stderr.write(f"newscrawl: {message}\n")
+    """End the command: one line on stderr, exit ``code``."""
+    sys.stderr.write(f"newscrawl: FAILED (exit {int(code)}): {message}\n")
     sys.exit(int(code))

@@ -454,7 +454,7 @@ class EcnsSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             self.crawler.stats.inc_value(f"newscrawl/article_http_{status}")
-            logger.warning("Article %s: HTTP %d", request.url, status)
+            logger.info("Article %s: HTTP %d", request.url, status)
             if status in (404, 410) and request.cb_kwargs.get("revisit"):
                 # Taken down after delivery: said loudly (downstream still holds it),
                 # and revisited on the schedule, not at every run of its window.
