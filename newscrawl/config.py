@@ -106,7 +106,7 @@ class Identity:
 
     def update_settings(self, settings: Settings) -> None:
         contact = settings.get("NEWSCRAWL_CONTACT")
-        if settings.getpriority("USER_AGENT") <= SETTINGS_PRIORITIES["default"]:
+        if (settings.getpriority("USER_AGENT") or 0) <= SETTINGS_PRIORITIES["default"]:
             settings.set("USER_AGENT", f"newscrawl/{_version()} (+{contact})", priority="addon")
         live = str(settings.get("ECNS_BASE_URL", "")).rstrip("/") == LIVE_SITE
         if live and contact == PLACEHOLDER_CONTACT:

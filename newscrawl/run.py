@@ -223,6 +223,7 @@ class Run:
         if not settings.getbool("NEWSCRAWL_RUN"):
             raise NotConfigured("not a scheduled run: only scrapy crawl starts one")
         spider = crawler.spider
+        assert spider is not None  # Scrapy builds extensions after the spider
         run = cls(
             spider.name,
             getattr(spider, "spider_args", {}),

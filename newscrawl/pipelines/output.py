@@ -71,7 +71,9 @@ class JsonLinesOutputPipeline:
         self.path = self.run.file_path(self.files_written + 1)
         self.file = open(self.path.with_name(self.path.name + PART_SUFFIX), "xb")  # noqa: SIM115
         self.exporter = JsonLinesItemExporter(
-            self.file, encoding="utf-8", fields_to_export=list(EXPORTED_FIELDS)
+            self.file,  # type: ignore[arg-type]  # annotated BytesIO; any binary file works
+            encoding="utf-8",
+            fields_to_export=list(EXPORTED_FIELDS),
         )
         self.exporter.start_exporting()
         self.items_in_file = 0

@@ -125,6 +125,12 @@ def parse_sections(value: str | None) -> list[str]:
 
 class EcnsSpider(scrapy.Spider):
     name = "ecns"
+    # From the settings, in ``from_crawler``.
+    base_url: str
+    allowed_domains: list[str]
+    max_pages: int
+    max_links: int
+    revisit_hours: float
 
     def __init__(
         self,
@@ -390,8 +396,10 @@ class EcnsSpider(scrapy.Spider):
         @returns requests 0 0
         @scrapes url article_id section title published published_raw body_blocks crawled_at
         """
-        url = canonical_url(response.url, self.base_url) or response.request.url
-        sections = self.answered(requested_url(response.request))
+        request = response.request
+        assert request is not None  # a response a callback gets has its request
+        url = canonical_url(response.url, self.base_url) or request.url
+        sections = self.answered(requested_url(request))
         if not isinstance(response, TextResponse):
             self.page_failed(url, "not an HTML page", sections)
             return
@@ -428,13 +436,15 @@ class EcnsSpider(scrapy.Spider):
     def refetch(self, response: TextResponse, sections: set[str]) -> scrapy.Request | None:
         """The same request again, for a page that arrived cut short (a download
         Scrapy saw as whole); None once ``RETRY_TIMES`` refetches were spent."""
-        done = response.request.meta.get("refetches", 0)
+        request = response.request
+        assert request is not None
+        done = request.meta.get("refetches", 0)
         if done >= self.crawler.settings.getint("RETRY_TIMES"):
             return None
         self.crawler.stats.inc_value("newscrawl/articles_refetched")
         logger.info("Article %s arrived cut short: fetching it again", response.url)
-        request = response.request
-        for section in sections or {None}:
+        listed_in: list[str | None] = list(sections) or [None]
+        for section in listed_in:
             self.await_answer(requested_url(request), section)
         return request.replace(dont_filter=True, meta={**request.meta, "refetches": done + 1})
 
