@@ -52,11 +52,19 @@ DOWNLOADER_MIDDLEWARES = {
     # Last before the downloader: drops what a stop's grace left over.
     "newscrawl.stop.StopDeadlineMiddleware": 990,
 }
-# Scrapy's HTTP/1.1 handler whose downloads a stop can cancel (newscrawl/handlers.py).
+# Scrapy's HTTP/1.1 handler whose downloads a stop can cancel, and whose size-limit
+# failures say what happened (newscrawl/handlers.py).
 DOWNLOAD_HANDLERS = {
     "http": "newscrawl.handlers.HttpDownloadHandler",
     "https": "newscrawl.handlers.HttpDownloadHandler",
 }
+# The largest real ECNS page is ~50 KB; Scrapy's defaults (1 GiB, warning at 32 MiB)
+# let one hostile answer (a huge page, an endless chunked body) take gigabytes of
+# memory. A response past 4 MiB, as sent or once decompressed (gzip bombs), is
+# refused and its story retried by later runs; the replica's "huge" fault pads
+# pages to 10 MB.
+DOWNLOAD_MAXSIZE = 4 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 1024 * 1024
 
 # --- pipelines, in the order documented in newscrawl/pipelines/__init__.py -----
 ITEM_PIPELINES = {
