@@ -48,6 +48,9 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # Retry-After (429/503) and robots.txt Crawl-delay honoured, up to this many seconds.
 NEWSCRAWL_MAX_RETRY_AFTER = 600
 DOWNLOADER_MIDDLEWARES = {
+    # robots.txt per RFC 9309: a 5xx or unreachable robots.txt disallows everything.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newscrawl.robots.RobotsTxtMiddleware": 100,
     "newscrawl.middlewares.PolitenessMiddleware": 560,
     # Last before the downloader: drops what a stop's grace left over.
     "newscrawl.stop.StopDeadlineMiddleware": 990,
