@@ -202,6 +202,24 @@ def test_a_retry_after_longer_than_the_run_has_left_ends_the_run_at_once(
     assert host in warning and "120 s" in warning, warning
 
 
+def test_a_crawl_delay_longer_than_the_run_has_left_ends_the_run_at_once(
+    server: HostileServer, tmp_path: Path
+) -> None:
+    server.answers["/robots.txt"] = server.body(
+        b"User-agent: *\nCrawl-delay: 100\n", {"Content-Type": "text/plain"}
+    )
+    run = Run(server.base_url, tmp_path, CLOSESPIDER_TIMEOUT="30")
+    code = run.wait()
+    took = time.monotonic() - run.started
+    log = run.stderr()
+    # The exit status is the verdict's (no listing page was answered).
+    assert code is not None, log[-3000:]
+    assert took < PROMPT, f"the run took {took:.0f} s"
+    assert run.manifest()["close_reason"] == "crawl_delay_past_deadline"
+    assert crawl_stat(log, "newscrawl/crawl_delay_past_deadline") == 1, log[-3000:]
+    assert "asks to wait 100 s (Crawl-delay)" in log
+
+
 def test_the_default_grace_leaves_room_within_the_30_seconds() -> None:
     """What the tests shorten: the default grace plus the close (files, manifest,
     a second or two) stays within 30 s."""
