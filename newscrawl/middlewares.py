@@ -29,6 +29,8 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from newscrawl.stop import engine_closing
+
 logger = logging.getLogger(__name__)
 
 BACKOFF_STATUSES = frozenset({429, 503})
@@ -81,8 +83,8 @@ class PolitenessMiddleware:
     def past_deadline(self, what: str, key: str, wait: float) -> bool:
         """Stop the run when a wait of ``wait`` s outlasts it (see the module)."""
         left = self.time_left()
-        if left is None or wait <= left:
-            return False
+        if left is None or wait <= left or engine_closing(self.crawler):
+            return False  # no limit, time enough, or the run is stopping already
         reason = f"{what}_past_deadline"
         self.crawler.stats.inc_value(f"newscrawl/{reason}")
         logger.warning(
