@@ -41,6 +41,11 @@ ECNS_MAX_LINKS_PER_LISTING = 200
 # A soft run-time limit (seconds): the run stops gracefully, writes its files and
 # manifest, and the next run carries on where it stopped.
 CLOSESPIDER_TIMEOUT = 3300
+# Seconds a stop (SIGTERM, one SIGINT, CLOSESPIDER_TIMEOUT) leaves the downloads in
+# flight before it cancels them and drops the requests still waiting, whatever
+# DOWNLOAD_TIMEOUT and Retry-After waits say: a stop ends within ~30 s, inside
+# systemd's TimeoutStopSec (see newscrawl/stop.py).
+NEWSCRAWL_STOP_GRACE = 20
 
 # --- politeness on the live site (tests and the demo lower these) --------------
 ROBOTSTXT_OBEY = True
@@ -54,7 +59,27 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # Retry-After (429/503) and robots.txt Crawl-delay honoured, up to this many seconds.
 NEWSCRAWL_MAX_RETRY_AFTER = 600
-DOWNLOADER_MIDDLEWARES = {"newscrawl.middlewares.PolitenessMiddleware": 560}
+DOWNLOADER_MIDDLEWARES = {
+    # robots.txt per RFC 9309: a 5xx or unreachable robots.txt disallows everything.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newscrawl.robots.RobotsTxtMiddleware": 100,
+    "newscrawl.middlewares.PolitenessMiddleware": 560,
+    # Last before the downloader: drops what a stop's grace left over.
+    "newscrawl.stop.StopDeadlineMiddleware": 990,
+}
+# Scrapy's HTTP/1.1 handler whose downloads a stop can cancel, and whose size-limit
+# failures say what happened (newscrawl/handlers.py).
+DOWNLOAD_HANDLERS = {
+    "http": "newscrawl.handlers.HttpDownloadHandler",
+    "https": "newscrawl.handlers.HttpDownloadHandler",
+}
+# The largest real ECNS page is ~50 KB; Scrapy's defaults (1 GiB, warning at 32 MiB)
+# let one hostile answer (a huge page, an endless chunked body) take gigabytes of
+# memory. A response past 4 MiB, as sent or once decompressed (gzip bombs), is
+# refused and its story retried by later runs; the replica's "huge" fault pads
+# pages to 10 MB.
+DOWNLOAD_MAXSIZE = 4 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 1024 * 1024
 
 # --- pipelines, in the order documented in newscrawl/pipelines/__init__.py -----
 ITEM_PIPELINES = {
@@ -88,6 +113,10 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 # What start-up allocated is frozen out of the garbage collector's walks once the
 # spider opens (see newscrawl/extensions.py; NEWSCRAWL_GC_FREEZE = False: off).
-EXTENSIONS = {"newscrawl.extensions.GcFreeze": 0, "newscrawl.run.Run": 0}
+EXTENSIONS = {
+    "newscrawl.extensions.GcFreeze": 0,
+    "newscrawl.run.Run": 0,
+    "newscrawl.stop.StopDeadline": 0,
+}
 NEWSCRAWL_GC_FREEZE = True
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
