@@ -402,7 +402,7 @@ class Run:
     def finish(self, close_reason: str, stats: dict[str, Any]) -> Verdict:
         """Judge the run, write its manifest, deliver its stories if complete."""
         metrics = run_metrics(stats)
-        verdict = judge(stats, metrics, self.state.recent_metrics(limit=5))
+        verdict = judge(stats, metrics, self.state.recent_metrics(limit=5), close_reason)
         now = int(time.time())
         given_up: list[GivenUp] = []
         if verdict.status == "complete":

@@ -82,8 +82,14 @@ def run_metrics(stats: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def judge(
-    stats: Mapping[str, Any], metrics: Mapping[str, Any], history: Sequence[Mapping[str, Any]]
+    stats: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    history: Sequence[Mapping[str, Any]],
+    close_reason: str = "finished",
 ) -> Verdict:
+    """The run's verdict from its stats and the recent runs' metrics. A run stopped
+    before its end (a signal, the run-time limit) is judged on what it did: reading
+    no listing page before the stop says nothing about the site."""
     if stats.get("newscrawl/output_errors"):
         return Verdict(ExitCode.OUTPUT_FAILED, "the output could not be written (see log)")
     if stats.get("newscrawl/state_errors"):
@@ -92,12 +98,15 @@ def judge(
         status = stats.get("newscrawl/robots_txt_status") or "no answer"
         return Verdict(
             ExitCode.SITE_UNREACHABLE,
-            f"robots.txt is unavailable ({status}): nothing may be fetched until it answers",
+            f"no listing page could be fetched: robots.txt is unavailable ({status}),"
+            " and nothing may be fetched until it answers (RFC 9309)",
         )
     listings_ok = stats.get("newscrawl/listing_pages", 0)
     listing_errors = stats.get("newscrawl/listing_errors", 0)
-    if listings_ok == 0:
+    if listings_ok == 0 and close_reason == "finished":
         return _no_listing_verdict(stats)
+    if listings_ok == 0 and not listing_errors:
+        return Verdict(ExitCode.OK)  # stopped before any listing answered
     exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
     if exceptions:
         return Verdict(ExitCode.CRAWL_ERRORS, f"{exceptions} spider exception(s) (see log)")

@@ -124,3 +124,9 @@ def test_an_unavailable_robots_txt_is_an_unreachable_site() -> None:
     verdict = verdict_for(stats)
     assert verdict.exit_code is ExitCode.SITE_UNREACHABLE
     assert "robots.txt is unavailable (503)" in verdict.reason
+
+
+def test_a_stop_before_any_listing_answered_is_not_a_layout_change() -> None:
+    stats = {"newscrawl/listing_pages": 0}
+    assert judge(stats, run_metrics(stats), [], "shutdown").exit_code is ExitCode.OK
+    assert judge(stats, run_metrics(stats), [], "finished").exit_code is ExitCode.LAYOUT_CHANGED

@@ -39,8 +39,10 @@ from newscrawl.extract.encoding import is_misdecoded, is_truncated, redecode
 from newscrawl.items import ArticleItem
 from newscrawl.loaders import load_article
 from newscrawl.normalize import parse_site_datetime
+from newscrawl.robots import RobotsTxtUnavailable
 from newscrawl.run import Run
 from newscrawl.state import FAILED, INVALID, NO_STATE, NOT_FOUND, NoState, StateStore
+from newscrawl.stop import DownloadStopped
 from newscrawl.urls import (
     SECTION_PATHS,
     article_id,
@@ -94,6 +96,8 @@ def describe_failure(failure: Failure) -> str:
     message = failure.getErrorMessage().strip()
     if failure.check(defer.CancelledError):
         return message or "download cancelled (larger than DOWNLOAD_MAXSIZE, or stopped)"
+    if message and failure.check(IgnoreRequest):  # said in words already
+        return message
     kind = failure.type.__name__ if failure.type else "error"
     return f"{kind}: {message}" if message else kind
 
@@ -461,6 +465,11 @@ class EcnsSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         sections = self.answered(requested_url(request))
+        if failure.check(RobotsTxtUnavailable, DownloadStopped):
+            # The run may fetch nothing (robots.txt) or is stopping: not the story's
+            # fault; its sections are paged again by the next run.
+            self.incomplete_sections.update(sections)
+            return
         if failure.check(HttpError):
             status = failure.value.response.status
             self.crawler.stats.inc_value(f"newscrawl/article_http_{status}")
@@ -495,6 +504,11 @@ class EcnsSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         section, page = request.cb_kwargs["section"], request.cb_kwargs["page"]
         stats = self.crawler.stats
+        if failure.check(RobotsTxtUnavailable, DownloadStopped):
+            # Not the section's fault: it is paged again by the next run.
+            logger.info("%s: listing %s not fetched: %s", section, request.url, failure.value)
+            self.incomplete_sections.add(section)
+            return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             logger.warning("%s: %s forbidden by robots.txt", section, request.url)
             stats.inc_value("newscrawl/listings_forbidden")
