@@ -66,9 +66,9 @@ def _visible_text(selector: Selector, xpath: str) -> str:
     found = selector.xpath(xpath)
     if not found:
         return ""
-    texts = found[0].xpath("self::text() | .//text()[not(ancestor::script or ancestor::style)]")
-    if not texts:  # an attribute (twitter:title's content)
-        return normalize_space(found[0].get())
+    if isinstance(found[0].root, str):  # an attribute (twitter:title's content)
+        return normalize_space(found[0].root)
+    texts = found[0].xpath(".//text()[not(ancestor::script or ancestor::style)]")
     return normalize_space("".join(texts.getall()))
 
 
