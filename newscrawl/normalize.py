@@ -19,9 +19,31 @@ SITE_TZ = ZoneInfo("Asia/Shanghai")
 # space/joiners, word joiner, BOM, soft hyphen), control characters that are
 # not whitespace, and lone surrogates (no valid UTF-8 can hold them): a hostile
 # or broken page must not put them into the output.
+#
+# So are the bidirectional controls, which reorder what is shown (a title
+# "\u202eexe.gnp" displays as "png.exe"), the Hangul fillers, which show as a
+# blank letter, and the other format characters (Unicode category Cf) that no
+# English or Chinese text needs. The format characters that belong to the text
+# they mark stay: Arabic number signs (U+0600-0605, U+06DD, U+0890-0891,
+# U+08E2), the Syriac abbreviation mark, Kaithi number signs, Egyptian
+# hieroglyph, shorthand and musical format controls, and the tag characters of
+# emoji flag sequences (U+E0020-E007F). ``tests/test_normalize.py`` checks the
+# list against the Unicode database.
 _INVISIBLE = dict.fromkeys(
     [
         *map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"),
+        *range(0x200E, 0x2010),  # left-to-right and right-to-left marks
+        0x061C,  # Arabic letter mark
+        *range(0x202A, 0x202F),  # embeddings, overrides and their pop
+        *range(0x2061, 0x2065),  # invisible function application, times, separator, plus
+        *range(0x2066, 0x2070),  # isolates; deprecated shaping and digit controls
+        0x180E,  # Mongolian vowel separator
+        *range(0xFFF9, 0xFFFC),  # interlinear annotation controls
+        0xE0001,  # language tag
+        0x115F,  # Hangul choseong filler
+        0x1160,  # Hangul jungseong filler
+        0x3164,  # Hangul filler
+        0xFFA0,  # halfwidth Hangul filler
         *range(0x00, 0x09),
         0x0B,
         0x0C,

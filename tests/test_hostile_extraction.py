@@ -1,0 +1,118 @@
+"""Hostile and broken article pages, in the site's own template, through the
+extraction, the loader and the validation stage: what reaches an item's text
+fields is the text a reader sees, in the order the page shows it.
+
+Pages are a saved fixture page (``tests/fixtures/pages``) with its headline, info
+spans or body replaced; real ECNS paragraphs come from the shared reference folder
+where it exists.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from parsel import Selector
+
+from newscrawl.drops import MissingTitle
+from newscrawl.extract import RawArticle, extract_article
+from newscrawl.loaders import load_article
+from newscrawl.pipelines.validation import ValidationPipeline
+from tests.fixtures.regenerate import PAGES
+
+TEMPLATE = (PAGES / "editor_two_spaces.html").read_text(encoding="utf-8")
+URL = "https://www.ecns.cn/business/2024-09-03/detail-ihextova2979555.shtml"
+TIME_SPAN = "<span>2024-09-03 12:10:26</span>"
+SOURCE_SPAN = "<span>chinadaily.com.cn</span>"
+EDITOR_SPAN = "<span>\n<!--xulan@chinanews.com.cn-->Editor  : Xu Lan</span>"
+BODY_START = "<!--正文分页开始-->"
+BODY_END = "<!--正文分页结束-->"
+
+
+def ecns_page(
+    *,
+    title: str | None = None,
+    source: str | None = None,
+    editor: str | None = None,
+    body: str | None = None,
+) -> str:
+    """The template page with its headline, source span, editor span or body (what
+    stands between the body's start and end marks) replaced by raw HTML."""
+    html = TEMPLATE
+    if title is not None:
+        html = re.sub(
+            r'(<h1 class="contitle" id="contitle">).*?(</h1>)',
+            lambda m: m.group(1) + title + m.group(2),
+            html,
+            count=1,
+            flags=re.DOTALL,
+        )
+        # The fallbacks would stand in for an empty headline.
+        html = re.sub(r'<meta name="twitter:title"[^>]*>', "", html)
+        html = re.sub(r"<title>.*?</title>", "<title></title>", html, flags=re.DOTALL)
+    for old, new in ((SOURCE_SPAN, source), (EDITOR_SPAN, editor)):
+        if new is not None:
+            assert old in html
+            html = html.replace(old, new, 1)
+    if body is not None:
+        start = html.index(BODY_START) + len(BODY_START)
+        html = html[:start] + body + html[html.index(BODY_END) :]
+    return html
+
+
+def extract(html: str) -> RawArticle:
+    return extract_article(Selector(text=html), URL)
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.values[key] = self.values.get(key, start) + count
+
+
+class _Crawler:
+    def __init__(self) -> None:
+        self.stats = _Stats()
+
+
+def validated(html: str, crawler: _Crawler | None = None) -> dict[str, Any]:
+    """The item the loader and the validation stage make of the page."""
+    item = load_article(extract(html), url=URL, listing_date="Sept 3, 2024")
+    ValidationPipeline(crawler or _Crawler()).process_item(item)  # type: ignore[arg-type]
+    return dict(item)
+
+
+def body_text(raw: RawArticle) -> str:
+    return "\n\n".join(block.text for block in raw.blocks if block.text)
+
+
+# --- invisible and bidi characters ---------------------------------------------------------
+
+
+def test_a_bidi_override_in_the_headline_is_not_delivered() -> None:
+    item = validated(ecns_page(title="\u202eOfficial statement\u202c gnp.exe"))
+    assert item["title"] == "Official statement gnp.exe"
+
+
+def test_a_headline_of_nothing_but_invisible_characters_is_missing() -> None:
+    with pytest.raises(MissingTitle):
+        validated(ecns_page(title="\u3164\u202e\u2066\u115f\u1160\uffa0\u200f\u2063"))
+
+
+def test_invisible_characters_leave_source_editor_and_body() -> None:
+    html = ecns_page(
+        source="<span>\u2067Xinhua\u2069</span>",
+        editor="<span>Editor  : \u200fLi\u3164 Yan\u202c</span>",
+        body="<p>\u202aChina and\u180e Brazil\u2061 agreed.\u202c</p>",
+    )
+    item = validated(html)
+    assert (item["source"], item["editor"]) == ("Xinhua", "Li Yan")
+    assert [b.text for b in item["body_blocks"]] == ["China and Brazil agreed."]
+
+
+def test_a_source_of_nothing_but_fillers_is_null() -> None:
+    item = validated(ecns_page(source="<span>\u3164\uffa0</span>"))
+    assert item["source"] is None
