@@ -116,3 +116,51 @@ def test_invisible_characters_leave_source_editor_and_body() -> None:
 def test_a_source_of_nothing_but_fillers_is_null() -> None:
     item = validated(ecns_page(source="<span>\u3164\uffa0</span>"))
     assert item["source"] is None
+
+
+# --- script, style and other non-text content ---------------------------------------------
+
+NON_TEXT = [
+    "<script>alert('X-SCRIPT')</script>",
+    "<style>.x-style{color:red}</style>",
+    "<noscript>X-NOSCRIPT</noscript>",
+    "<template>X-TEMPLATE</template>",
+    "<svg><title>X-SVG-TITLE</title><text x='0'>X-SVG</text></svg>",
+    "<math><mi>X</mi><mo>-</mo><mi>MATH</mi></math>",
+]
+NON_TEXT_IDS = ["script", "style", "noscript", "template", "svg", "math"]
+
+
+def test_script_in_the_editor_span_is_not_the_editors_name() -> None:
+    html = ecns_page(editor="<span>Editor  : Li <script>alert('EDITOR-SCRIPT')</script>Yan</span>")
+    assert validated(html)["editor"] == "Li Yan"
+
+
+def test_style_and_script_in_the_source_span_are_not_the_source() -> None:
+    html = ecns_page(
+        source="<span>Xinhua<style>.x{}</style><script>alert('SOURCE')</script></span>"
+    )
+    assert validated(html)["source"] == "Xinhua"
+
+
+@pytest.mark.parametrize("markup", NON_TEXT, ids=NON_TEXT_IDS)
+def test_no_text_field_carries_non_text_content(markup: str) -> None:
+    html = ecns_page(
+        title=f"Real {markup}headline",
+        source=f"<span>Xin{markup}hua</span>",
+        editor=f"<span>Editor  : Li {markup}Yan</span>",
+        body=(
+            f"{markup}<p>{markup}First paragraph.</p>"
+            f'<p><img src="https://image.cns.com.cn/a.jpg">{markup}A photo (Photo/Xinhua)</p>'
+            f"<div>{markup}<p>Last paragraph.</p></div>"
+        ),
+    )
+    raw = extract(html)
+    assert raw.titles[0] == "Real headline"
+    assert (raw.source_raw, raw.editor_raw) == ("Xinhua", "Editor : Li Yan")
+    assert [b.text for b in raw.blocks] == [
+        "First paragraph.",
+        "A photo (Photo/Xinhua)",
+        "Last paragraph.",
+    ]
+    assert "X" not in repr(raw).replace("Xinhua", "")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from parsel import Selector
 
-from newscrawl.extract.body import extract_blocks
+from newscrawl.extract.body import extract_blocks, visible_text
 from newscrawl.items import Block
 from newscrawl.normalize import SITE_TIME_RE, normalize_space, parse_editor
 from newscrawl.spam import hiding_rules
@@ -48,7 +48,7 @@ def _info_spans(selector: Selector) -> tuple[str | None, str | None, str | None]
     """
     time_raw = source_raw = editor_raw = None
     for span in selector.xpath("//div[contains(@class, 'downinfo')]/span"):
-        text = normalize_space(span.xpath("string()").get())
+        text = visible_text(span.root)
         if time_raw is None and SITE_TIME_RE.fullmatch(text):
             time_raw = text
         elif editor_raw is None and parse_editor(text) is not None:
@@ -61,15 +61,14 @@ def _info_spans(selector: Selector) -> tuple[str | None, str | None, str | None]
 
 
 def _visible_text(selector: Selector, xpath: str) -> str:
-    """The text of the first node ``xpath`` finds, without script or style content
-    (a hostile headline may carry a ``<script>``)."""
+    """The text of the first node ``xpath`` finds, without the content of script,
+    style, SVG and the like (a hostile headline may carry a ``<script>``)."""
     found = selector.xpath(xpath)
     if not found:
         return ""
     if isinstance(found[0].root, str):  # an attribute (twitter:title's content)
         return normalize_space(found[0].root)
-    texts = found[0].xpath(".//text()[not(ancestor::script or ancestor::style)]")
-    return normalize_space("".join(texts.getall()))
+    return visible_text(found[0].root)
 
 
 def extract_article(selector: Selector, url: str) -> RawArticle:

@@ -31,7 +31,12 @@ BLOCK_TAGS = frozenset(
         "figure", "figcaption", "pre", "form",
     }
 )  # fmt: skip
-SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "object", "video"})
+# Elements whose content is no text a reader sees: code, styles, markup for other
+# renderers (SVG and MathML draw their text; it is not the article's), embedded
+# documents and players. Their text reaches no field; their tail is text.
+SKIP_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "svg", "math", "iframe", "object", "video"}
+)
 
 # A caption ends in a parenthesised credit: "(Photo/Xinhua)",
 # "(XUE WEI/FOREIGN MINISTRY)", "(Photo: China News Service/ Ke Ning)".
@@ -41,6 +46,24 @@ SOCIAL_HOST_RE = re.compile(r"(?:^|\.)(?:facebook\.com|twitter\.com|x\.com|weibo
 
 def _is_comment(node: etree._Element) -> bool:
     return isinstance(node, etree._Comment)
+
+
+def visible_text(el: etree._Element) -> str:
+    """The element's text as a reader sees it, whitespace-collapsed: the content of
+    SKIP_TAGS left out (their tails kept), a ``<br>`` read as a space."""
+    parts: list[str] = []
+    walker = etree.iterwalk(el, events=("start", "end", "comment", "pi"))
+    for event, node in walker:
+        if event == "start":
+            if node.tag in SKIP_TAGS:
+                walker.skip_subtree()
+            elif node.text:
+                parts.append(node.text)
+            if node.tag == "br":
+                parts.append(" ")
+        elif node is not el and node.tail:  # an element's end, a comment, an instruction
+            parts.append(node.tail)
+    return normalize_space("".join(parts))
 
 
 class _BlockBuilder:
