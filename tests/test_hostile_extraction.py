@@ -10,6 +10,7 @@ where it exists.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from newscrawl.drops import MissingTitle
 from newscrawl.extract import RawArticle, extract_article
 from newscrawl.loaders import load_article
 from newscrawl.pipelines.validation import ValidationPipeline
+from replica.localrun import REFERENCE_DIR
 from tests.fixtures.regenerate import PAGES
 
 TEMPLATE = (PAGES / "editor_two_spaces.html").read_text(encoding="utf-8")
@@ -164,3 +166,52 @@ def test_no_text_field_carries_non_text_content(markup: str) -> None:
         "Last paragraph.",
     ]
     assert "X" not in repr(raw).replace("Xinhua", "")
+
+
+# --- a body cut short by the parser -------------------------------------------------------
+
+REFERENCE_PAGE = REFERENCE_DIR / "article-detail-ihemrznk1748604.rendered.html"
+REFERENCE_URL = "https://www.ecns.cn/news/politics/2025-01-10/detail-ihemrznk1748604.shtml"
+needs_reference = pytest.mark.skipif(
+    not REFERENCE_PAGE.exists(), reason=f"{REFERENCE_DIR} is not on this machine"
+)
+
+
+def nested_after_lead(html: str, depth: int) -> str:
+    """The page with its first paragraph as it was, and the rest of its body inside
+    ``depth`` nested ``<div>`` elements."""
+    lead_end = html.index("</p>", html.index(BODY_START)) + len("</p>")
+    end = html.index(BODY_END)
+    return html[:lead_end] + "<div>" * depth + html[lead_end:end] + "</div>" * depth + html[end:]
+
+
+@needs_reference
+def test_a_body_nested_3000_deep_does_not_reach_its_end_mark() -> None:
+    real = REFERENCE_PAGE.read_text(encoding="utf-8")
+    whole = extract_article(Selector(text=real), REFERENCE_URL)
+    assert whole.body_end_reached
+    assert len(whole.blocks) == 9
+    # libxml2 stops building the tree near depth 2,048: the paragraphs below are lost,
+    # and so is the end mark; the lead alone must not pass for the whole body.
+    deep = extract_article(Selector(text=nested_after_lead(real, 3000)), REFERENCE_URL)
+    assert not deep.body_end_reached
+    assert [b.text for b in deep.blocks] == [whole.blocks[0].text]  # 390 of 2,801 characters
+    assert deep.has_body_container
+
+
+def test_a_template_page_nested_3000_deep_does_not_reach_its_end_mark() -> None:
+    deep = extract(nested_after_lead(TEMPLATE, 3000))
+    assert not deep.body_end_reached
+    assert extract(nested_after_lead(TEMPLATE, 100)).body_end_reached
+
+
+@pytest.mark.parametrize("path", sorted(PAGES.glob("*.html")), ids=lambda p: p.stem)
+def test_every_fixture_page_reaches_its_body_end_mark(path: Path) -> None:
+    raw = extract(path.read_text(encoding="utf-8"))
+    assert raw.body_end_reached
+
+
+def test_a_page_without_the_end_mark_does_not_reach_it() -> None:
+    assert not extract(TEMPLATE.replace(BODY_END, "")).body_end_reached
+    no_container = TEMPLATE.replace('id="yanse"', "").replace('class="content"', "")
+    assert not extract(no_container).body_end_reached

@@ -37,6 +37,11 @@ class RawArticle:
     editor_raw: str | None  # the editor span's text ("Editor  : Li Yan")
     blocks: tuple[Block, ...]
     has_body_container: bool
+    # The blocks were read up to the body's end mark (<!--正文分页结束-->) inside the
+    # container. False when the page has no such mark there, or when the parser gave
+    # up before it (libxml2 drops what lies deeper than ~2,048 levels): a page whose
+    # source holds the mark but whose extraction did not reach it was cut short.
+    body_end_reached: bool = False
 
 
 def _info_spans(selector: Selector) -> tuple[str | None, str | None, str | None]:
@@ -77,7 +82,9 @@ def extract_article(selector: Selector, url: str) -> RawArticle:
     comment = selector.xpath("//head/comment()").re_first(PUBLISH_COMMENT_RE)
     containers = selector.xpath(BODY_CONTAINER_XPATH)
     rules = hiding_rules("\n".join(selector.xpath("//style/text()").getall()))
-    blocks = extract_blocks(containers[0].root, url, rules) if containers else []
+    blocks, end_reached = (
+        extract_blocks(containers[0].root, url, rules) if containers else ([], False)
+    )
     return RawArticle(
         titles=titles,
         time_raw=time_raw,
@@ -86,4 +93,5 @@ def extract_article(selector: Selector, url: str) -> RawArticle:
         editor_raw=editor_raw,
         blocks=tuple(blocks),
         has_body_container=bool(containers),
+        body_end_reached=end_reached,
     )

@@ -157,13 +157,18 @@ def _inherited_style(
 
 def extract_blocks(
     container: etree._Element, page_url: str, rules: Mapping[str, str] | None = None
-) -> list[Block]:
+) -> tuple[list[Block], bool]:
     """The blocks of the body container in document order, up to the body's end
-    comment; blocks with neither text nor images are left out."""
+    comment; blocks with neither text nor images are left out. And whether that
+    comment was reached: a parser that gave up on a deeply nested page (libxml2
+    stops building the tree near depth 2,048) leaves a container that ends early,
+    without it."""
     blocks = []
+    end_reached = False
     for node in container.iter():
         if _is_comment(node):
             if BODY_END_MARK in (node.text or ""):
+                end_reached = True
                 break
             continue
         tag = node.tag if isinstance(node.tag, str) else ""
@@ -178,7 +183,7 @@ def extract_blocks(
         if block.text or block.images:
             blocks.append(block)
         blocks.extend(b for b in builder.hidden if b.text or b.links)
-    return blocks
+    return blocks, end_reached
 
 
 def compose_body(blocks: Sequence[Block]) -> tuple[str, list[dict[str, str | None]]]:
