@@ -8,6 +8,7 @@ date missing a part is not completed from today (see LESSONS.md).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -80,6 +81,41 @@ def normalize_space(text: str | None) -> str:
     if not text:
         return ""
     return " ".join(text.translate(_INVISIBLE).split())
+
+
+def normalize_parts(parts: Sequence[str]) -> tuple[str, list[int], list[int]]:
+    """``normalize_space("".join(parts))``, and where each part's words stand in it.
+
+    Returns the text, ``starts`` and ``ends``: ``ends[i]`` is the length of the text
+    made of ``parts[:i]`` (``len(parts) + 1`` entries), ``starts[i]`` where the first
+    word of ``parts[i:]`` begins. The words of ``parts[i:j]`` are then
+    ``text[min(starts[i], ends[j]):ends[j]]``, as ``normalize_space`` of their own
+    concatenation gives them.
+    """
+    chunks: list[str] = []
+    length = 0
+    pending_space = False
+    starts = [0] * (len(parts) + 1)
+    ends = [0] * (len(parts) + 1)
+    first_word: list[int | None] = [None] * len(parts)
+    for i, part in enumerate(parts):
+        ends[i] = length
+        part = part.translate(_INVISIBLE)
+        words = part.split()
+        if not words:
+            pending_space = pending_space or bool(part)
+            continue
+        sep = " " if length and (pending_space or part[0].isspace()) else ""
+        first_word[i] = length + len(sep)
+        chunk = sep + " ".join(words)
+        chunks.append(chunk)
+        length += len(chunk)
+        pending_space = part[-1].isspace()
+    ends[-1] = starts[-1] = length
+    for i in range(len(parts) - 1, -1, -1):
+        found = first_word[i]
+        starts[i] = starts[i + 1] if found is None else found
+    return "".join(chunks), starts, ends
 
 
 def none_if_empty(text: str | None) -> str | None:

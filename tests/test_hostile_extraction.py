@@ -10,6 +10,7 @@ where it exists.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from parsel import Selector
 from newscrawl.drops import MissingTitle
 from newscrawl.extract import RawArticle, extract_article
 from newscrawl.loaders import load_article
+from newscrawl.pipelines.spam import site_hosts_for, strip_spam
 from newscrawl.pipelines.validation import ValidationPipeline
 from replica.localrun import REFERENCE_DIR
 from tests.fixtures.regenerate import PAGES
@@ -215,3 +217,77 @@ def test_a_page_without_the_end_mark_does_not_reach_it() -> None:
     assert not extract(TEMPLATE.replace(BODY_END, "")).body_end_reached
     no_container = TEMPLATE.replace('id="yanse"', "").replace('class="content"', "")
     assert not extract(no_container).body_end_reached
+
+
+# --- document order -------------------------------------------------------------------------
+
+
+def delivered_body(html: str) -> str:
+    raw = extract(html)
+    return strip_spam(raw.titles[0], raw.blocks, site_hosts_for(URL)).body
+
+
+def test_loose_text_in_the_body_container_keeps_its_place() -> None:
+    html = ecns_page(body="<p>A</p>Loose B<br><p>C</p><b>D</b>")
+    assert delivered_body(html) == "A\n\nLoose B\n\nC\n\nD"
+
+
+def test_text_around_nested_blocks_keeps_its_place() -> None:
+    body = (
+        "Opening words<div>Intro <em>text</em><p>First.</p>between<p>Second.</p>"
+        "after <a href='/news/x.shtml'>a link</a></div>closing words"
+    )
+    assert delivered_body(ecns_page(body=body)).split("\n\n") == [
+        "Opening words",
+        "Intro text",
+        "First.",
+        "between",
+        "Second.",
+        "after a link",
+        "closing words",
+    ]
+
+
+def test_a_paragraph_with_a_hidden_inline_element_stays_whole() -> None:
+    body = '<p>Real text <span style="display:none">hidden words</span>stays whole.</p><p>Next.</p>'
+    raw = extract(ecns_page(body=body))
+    assert [(b.text, b.style) for b in raw.blocks] == [
+        ("Real text stays whole.", ""),
+        ("hidden words", "display:none"),
+        ("Next.", ""),
+    ]
+
+
+def test_inline_elements_nested_1500_deep_are_read() -> None:
+    body = "<p>" + "<span>" * 1500 + "Deep text." + "</span>" * 1500 + "</p><p>Next.</p>"
+    raw = extract(ecns_page(body=body))
+    assert [b.text for b in raw.blocks] == ["Deep text.", "Next."]
+    assert raw.body_end_reached
+
+
+def test_a_deeply_nested_page_is_read_in_one_pass() -> None:
+    html = nested_after_lead(TEMPLATE, 3000)
+    selector = Selector(text=html)
+    started = time.perf_counter()
+    extract_article(selector, URL)
+    # Block by block, each looking up its ancestors, this took 2.5 s.
+    assert time.perf_counter() - started < 0.25
+
+
+def test_each_link_knows_where_its_text_stands_in_the_block() -> None:
+    body = (
+        "<p>The casino <b>law</b> passed; see <a href='https://www.ecns.cn/a.shtml'>"
+        "the <i>casino</i>  law</a> and <a href='http://x.example/'>casino</a>.</p>"
+        "<p>No<a href='/b.shtml'>space</a>between <a href='/c.shtml'> </a>words.</p>"
+    )
+    raw = extract(ecns_page(body=body))
+    found = [(b.text[link.start : link.end], link.text) for b in raw.blocks for link in b.links]
+    assert found == [("the casino law",) * 2, ("casino",) * 2, ("space",) * 2, ("",) * 2]
+    assert raw.blocks[0].links[1].start == len("The casino law passed; see the casino law and ")
+
+
+@pytest.mark.parametrize("path", sorted(PAGES.glob("*.html")), ids=lambda p: p.stem)
+def test_fixture_links_stand_where_their_text_is(path: Path) -> None:
+    for block in extract(path.read_text(encoding="utf-8")).blocks:
+        for link in block.links:
+            assert block.text[link.start : link.end] == link.text

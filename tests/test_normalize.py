@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newscrawl.normalize import SITE_TZ, normalize_space, parse_editor, parse_site_datetime
+from newscrawl.normalize import (
+    SITE_TZ,
+    normalize_parts,
+    normalize_space,
+    parse_editor,
+    parse_site_datetime,
+)
 
 UNICODE_SPACES = " \t\n\r\u00a0\u2002\u2003\u2009\u3000\u202f"
 
@@ -151,3 +157,21 @@ def test_every_other_format_character_is_removed() -> None:
     assert left == []
     flag = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
     assert normalize_space(flag) == flag
+
+
+part_texts = st.lists(
+    st.text(alphabet=st.sampled_from(list(UNICODE_SPACES) + list("ab李.\u200b\u202e")), max_size=6),
+    max_size=8,
+)
+
+
+@given(part_texts, st.data())
+def test_normalize_parts_places_each_run_of_parts_in_the_whole(
+    parts: list[str], data: st.DataObject
+) -> None:
+    text, starts, ends = normalize_parts(parts)
+    assert text == normalize_space("".join(parts))
+    i = data.draw(st.integers(0, len(parts)))
+    j = data.draw(st.integers(i, len(parts)))
+    start = min(starts[i], ends[j])
+    assert text[start : ends[j]] == normalize_space("".join(parts[i:j]))
