@@ -9,6 +9,7 @@ where it exists.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Any
 import pytest
 from parsel import Selector
 
-from newscrawl.drops import MissingTitle
+from newscrawl import state
+from newscrawl.drops import ImplausibleBody, MissingTitle
 from newscrawl.extract import RawArticle, extract_article
 from newscrawl.loaders import load_article
 from newscrawl.pipelines.spam import site_hosts_for, strip_spam
@@ -291,3 +293,54 @@ def test_fixture_links_stand_where_their_text_is(path: Path) -> None:
     for block in extract(path.read_text(encoding="utf-8")).blocks:
         for link in block.links:
             assert block.text[link.start : link.end] == link.text
+
+
+# --- implausible sizes ----------------------------------------------------------------------
+
+
+def test_a_100000_character_editor_is_no_editor_and_is_counted_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    crawler = _Crawler()
+    html = ecns_page(editor=f"<span>Editor  : {'Li Yan ' * 14_285}Li</span>")
+    with caplog.at_level(logging.WARNING, logger="newscrawl.pipelines.validation"):
+        item = validated(html, crawler)
+    assert item["editor"] is None
+    assert crawler.stats.values["newscrawl/implausible_field/editor"] == 1
+    assert "newscrawl/field_present/editor" not in crawler.stats.values
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    assert URL in record.getMessage() and "99997-character editor" in record.getMessage()
+
+
+def test_a_source_over_200_characters_is_no_source() -> None:
+    crawler = _Crawler()
+    item = validated(ecns_page(source=f"<span>{'x' * 201}</span>"), crawler)
+    assert item["source"] is None
+    assert crawler.stats.values["newscrawl/implausible_field/source"] == 1
+
+
+def test_names_at_the_limits_are_kept() -> None:
+    crawler = _Crawler()
+    html = ecns_page(source=f"<span>{'s' * 200}</span>", editor=f"<span>Editor: {'e' * 100}</span>")
+    item = validated(html, crawler)
+    assert (item["source"], item["editor"]) == ("s" * 200, "e" * 100)
+    assert not any(key.startswith("newscrawl/implausible_field") for key in crawler.stats.values)
+
+
+def test_one_warning_a_page_names_each_implausible_field(caplog: pytest.LogCaptureFixture) -> None:
+    html = ecns_page(source=f"<span>{'s' * 300}</span>", editor=f"<span>Editor: {'e' * 500}</span>")
+    with caplog.at_level(logging.WARNING, logger="newscrawl.pipelines.validation"):
+        validated(html)
+    [record] = caplog.records
+    assert "300-character source" in record.getMessage()
+    assert "500-character editor" in record.getMessage()
+
+
+def test_a_body_over_a_million_characters_is_dropped_with_its_length() -> None:
+    paragraph = "Exports rose in the first half of the year, the ministry said. " * 40
+    body = f"<p>{paragraph}</p>" * 400  # 1,008,398 characters, blank lines between
+    with pytest.raises(ImplausibleBody, match="1008398-character body") as drop:
+        validated(ecns_page(body=body))
+    assert drop.value.outcome == state.INVALID
+    validated(ecns_page(body=f"<p>{paragraph}</p>" * 390))  # 983,188: kept
