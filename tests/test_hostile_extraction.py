@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 from parsel import Selector
+from scrapy.http import HtmlResponse
 
 from newscrawl import state
 from newscrawl.drops import ImplausibleBody, MissingTitle
 from newscrawl.extract import RawArticle, extract_article
+from newscrawl.extract.encoding import is_misdecoded, misdecoding_reason, redecode
 from newscrawl.loaders import load_article
 from newscrawl.pipelines.spam import site_hosts_for, strip_spam
 from newscrawl.pipelines.validation import ValidationPipeline
@@ -344,3 +346,78 @@ def test_a_body_over_a_million_characters_is_dropped_with_its_length() -> None:
         validated(ecns_page(body=body))
     assert drop.value.outcome == state.INVALID
     validated(ecns_page(body=f"<p>{paragraph}</p>" * 390))  # 983,188: kept
+
+
+# --- charsets -------------------------------------------------------------------------------
+
+# A replica paragraph with the Chinese names a story on this site prints beside their
+# English forms.
+CHINESE = (
+    "President Xi Jinping (习近平) met Brazilian President Luiz Inacio Lula da Silva in "
+    "Brasilia, the capital of Brazil (巴西利亚), on Wednesday."
+)
+
+
+def served(
+    html: str, *, header: str | None, meta: str | None, encoding: str = "utf-8"
+) -> HtmlResponse:
+    """The page as Scrapy receives it: its bytes in ``encoding``, the charset of its
+    Content-Type header and of its ``<meta charset>`` as given (None: none)."""
+    html = html.replace('<meta charset="utf-8">', f'<meta charset="{meta}">' if meta else "")
+    ctype = f"text/html; charset={header}" if header else "text/html"
+    body = html.encode(encoding, errors="xmlcharrefreplace")  # (the footer's ©)
+    return HtmlResponse(URL, body=body, headers={"Content-Type": ctype})
+
+
+@pytest.mark.parametrize(
+    ("header", "meta"),
+    [("gbk", "gbk"), ("gbk", None), (None, "gbk"), ("GB2312", "utf-8"), ("utf-8", "gbk")],
+)
+def test_a_utf8_page_declared_gbk_is_read_as_utf8(header: str | None, meta: str | None) -> None:
+    response = served(ecns_page(body=f"<p>{CHINESE}</p>"), header=header, meta=meta)
+    fixed = redecode(response)
+    assert misdecoding_reason(fixed) is None and not is_misdecoded(fixed)
+    assert [b.text for b in extract_article(fixed.selector, URL).blocks] == [CHINESE]
+
+
+@needs_reference
+def test_the_real_page_served_as_utf8_but_declared_gbk_is_read_as_utf8() -> None:
+    real = REFERENCE_PAGE.read_text(encoding="utf-8")
+    assert '<meta charset="utf-8">' in real
+    response = served(real, header="gbk", meta="gbk")
+    fixed = redecode(response)
+    assert fixed.encoding == "utf-8" and misdecoding_reason(fixed) is None
+    raw = extract_article(fixed.selector, REFERENCE_URL)
+    assert raw.blocks[0].text.startswith("Japanese Prime Minister Shigeru Ishiba met with")
+    assert "网上传播视听节目许可证" in fixed.text
+
+
+@pytest.mark.parametrize("declared", ["gbk", "utf-8", None])
+def test_gbk_bytes_are_read_as_gb18030_whatever_is_declared(declared: str | None) -> None:
+    response = served(
+        ecns_page(body=f"<p>{CHINESE}</p>"), header=declared, meta=declared, encoding="gbk"
+    )
+    fixed = redecode(response)
+    assert misdecoding_reason(fixed) is None
+    assert [b.text for b in extract_article(fixed.selector, URL).blocks] == [CHINESE]
+
+
+@pytest.mark.parametrize(
+    ("declared", "reason"),
+    [
+        ("gbk", "its bytes fit neither its declared charset (gbk) nor UTF-8 nor GB18030"),
+        ("utf-8", "its bytes fit neither its declared charset (utf-8) nor GB18030"),
+        ("gb18030", "its bytes fit neither its declared charset (gb18030) nor UTF-8"),
+        (None, "it declares no charset, and its bytes fit neither UTF-8 nor GB18030"),
+    ],
+)
+def test_bytes_that_fit_no_charset_say_which_were_tried(declared: str | None, reason: str) -> None:
+    html = ecns_page(body=f"<p>{CHINESE}</p>").replace("(习近平)", "(\udcff\udcfe\udcfa)")
+    response = HtmlResponse(
+        URL,
+        body=html.replace('<meta charset="utf-8">', "").encode("utf-8", "surrogateescape"),
+        headers={"Content-Type": f"text/html; charset={declared}" if declared else "text/html"},
+    )
+    fixed = redecode(response)
+    assert misdecoding_reason(fixed) == reason
+    assert is_misdecoded(fixed)
