@@ -41,6 +41,10 @@ class ImplausibleTitle(ArticleDrop):
     """A "headline" no editor wrote: thousands of characters long."""
 
 
+class ImplausibleBody(ArticleDrop):
+    """A "body" no editor wrote: over a million characters long."""
+
+
 class NotWritten(ArticleDrop):
     """The output or the state could not take the item (disk full, database
     error): the story is not recorded, so the next run delivers it."""

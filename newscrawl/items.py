@@ -15,10 +15,16 @@ import scrapy
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """An anchor inside a body block: where it points and the text it shows."""
+    """An anchor inside a body block: where it points and the text it shows.
+
+    ``start`` and ``end`` place that text in the block's (``block.text[start:end]``);
+    -1 when not known (a link made by hand).
+    """
 
     href: str
     text: str
+    start: int = -1
+    end: int = -1
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,10 @@ repetition, hidden style) into a :class:`BlockFeatures`; :func:`classify_block`
 applies named thresholds to those features in a fixed order and returns the
 first reason that holds. :func:`judge_page` (the spam stage's entry point) judges
 every block, then the blocks in context (a run of blocks that are each one short
-off-site link is a list injected one anchor a block), then the page as a whole:
-a page that keeps real news once its spam blocks are out is an article with an
+off-site link is a list injected one anchor a block), then cuts the spam anchors
+slipped into real paragraphs out of them (:func:`cut_spam_anchors`: the anchor and
+the pitch around it go, the paragraph's own sentences stay), then the page as a
+whole: a page that keeps real news once its spam is out is an article with an
 injection and is never dropped; one that does not is spam when its title, its
 share of content spam, its off-site links or its sales pitch say so.
 :func:`classify_page` is the page verdict alone.
@@ -50,11 +52,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import filterfalse
+from itertools import filterfalse, pairwise
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from newscrawl.items import Block
+from newscrawl.items import Block, Link
 
 __all__ = [
     "CLEAN",
@@ -70,6 +72,7 @@ __all__ = [
     "block_features",
     "classify_block",
     "classify_page",
+    "cut_spam_anchors",
     "hiding_rules",
     "is_hidden_style",
     "judge_page",
@@ -311,9 +314,12 @@ _PITCH_WORDS = _words("you your yours claim register signup click bonus bonuses 
 # Ads also sell in the imperative: a sentence opening with one of these verbs ("Buy
 # Viagra online", "Get payday loans", "Watch live cams") is a pitch. News sentences open
 # with their subject, and these verbs inside a sentence ("to get", "will buy") are news.
+_IMPERATIVES = (
+    "buy get play watch meet order apply join download try enjoy win bet save call visit sign"
+    " claim register click grab shop discover need"
+)
 _IMPERATIVE_RE = re.compile(
-    r"(?:^|[.!?]\s+)(?:buy|get|play|watch|meet|order|apply|join|download|try|enjoy|win|bet"
-    r"|save|call|visit|sign|claim|register|click|grab|shop|discover|need)\b",
+    rf"(?:^|[.!?]\s+)(?:{'|'.join(_IMPERATIVES.split())})\b",
     re.IGNORECASE,
 )
 _EN_NEWSWORTHY = _words(
@@ -963,10 +969,17 @@ def _is_vocabulary_spam(f: BlockFeatures) -> bool:
 
 @dataclass(frozen=True)
 class PageJudgement:
-    """The verdict on a page, and on each of its blocks in order (measured once)."""
+    """The verdict on a page, and on each of its blocks in order (measured once).
+
+    ``kept`` holds, for each block, what of it is delivered: the block itself when it
+    is clean; a spam block with its off-site spam anchors and their pitch cut out
+    when what is left is a paragraph of the article (see :func:`cut_spam_anchors`);
+    None when the block goes.
+    """
 
     page: Verdict
     blocks: tuple[Verdict, ...]
+    kept: tuple[Block | None, ...] = ()
 
 
 def classify_page(title: str, blocks: Sequence[Block], site_hosts: frozenset[str]) -> Verdict:
@@ -980,10 +993,11 @@ def judge_page(title: str, blocks: Sequence[Block], site_hosts: frozenset[str]) 
     Blocks are judged alone (:func:`verdict_from_features`), then in context: a run of
     LINK_RUN_MIN_BLOCKS or more blocks that are each nothing but a short off-site link
     is a list of backlinks injected one anchor a block (``<ul><li><a>…``), and all of
-    it is spam.
+    it is spam. A spam block that is a real paragraph with spam anchors slipped in keeps
+    its own text once they are cut out (:func:`cut_spam_anchors`; ``kept``).
 
     The page is spam when its title is Chinese with a spam term, or when too little news
-    (see PAGE_MIN_NEWS_WORDS) is left once the spam blocks are out and one of these
+    (see PAGE_MIN_NEWS_WORDS) is left once the spam is out and one of these
     holds: its title is in English spam vocabulary over a body that sells, content spam
     is most of its text, off-site links are most of its text, or its text is a pitch
     dense in spam terms. A page
@@ -997,8 +1011,18 @@ def judge_page(title: str, blocks: Sequence[Block], site_hosts: frozenset[str]) 
         for b, f in zip(blocks, features, strict=True)
     ]
     _flag_link_runs(blocks, features, verdicts)
-    spam = _page_is_spam(_scan(title), cjk_share_of(title), features, verdicts)
-    return PageJudgement(Verdict(True, SPAM_PAGE) if spam else CLEAN, tuple(verdicts))
+    kept: list[Block | None] = list(blocks)
+    news = list(features)  # what the page rules count as the block's news
+    for i, (block, verdict) in enumerate(zip(blocks, verdicts, strict=True)):
+        if not verdict.spam:
+            continue
+        kept[i] = news[i] = None
+        if verdict.reason != HIDDEN and block.links:
+            cut = cut_spam_anchors(block, site_hosts)
+            if cut is not None:
+                kept[i], news[i] = cut
+    spam = _page_is_spam(_scan(title), cjk_share_of(title), features, verdicts, news)
+    return PageJudgement(Verdict(True, SPAM_PAGE) if spam else CLEAN, tuple(verdicts), tuple(kept))
 
 
 def _flag_link_runs(
@@ -1034,18 +1058,25 @@ def _page_is_spam(
     title_cjk_share: float,
     features: Sequence[BlockFeatures | None],
     verdicts: Sequence[Verdict],
+    kept: Sequence[BlockFeatures | None],
 ) -> bool:
-    """The page rules of :func:`judge_page`, over measured blocks and their verdicts."""
+    """The page rules of :func:`judge_page`, over measured blocks and their verdicts;
+    ``kept`` measures what of each block is delivered (None: nothing). A spam block
+    whose spam anchors were cut out is measured by what is left of it: the page is
+    judged on what it would deliver, not on the injection."""
     if title.cjk_term and title_cjk_share >= TITLE_MIN_CJK_SHARE:
         return True
     text_blocks = spam_blocks = text_chars = 0
     offsite = offsite_chars = words = vocab_hits = news_words = pitch = 0
     strong: set[str] = set()
-    for f, verdict in zip(features, verdicts, strict=True):
+    for f, verdict, delivered in zip(features, verdicts, kept, strict=True):
         if f is None:
             continue
-        if not verdict.spam and f.is_news:
-            news_words += f.words
+        if delivered is not None:
+            if verdict.spam:  # what is left once its spam anchors are cut out
+                f, verdict = delivered, CLEAN
+            if f.is_news:
+                news_words += f.words
         text_blocks += 1
         text_chars += f.chars
         offsite += f.offsite_links
@@ -1078,3 +1109,294 @@ def _page_is_spam(
             )
         )
     )
+
+
+# --- Spam cut out of a paragraph ---------------------------------------------------------
+
+# What is left once more spam anchors than this are cut out must be prose to be kept: a
+# heading or a short line with an anchor or two slipped in is the article's, the names
+# left between the anchors of a spider pool ("Zhang | <a>…</a> | Haibei") are not.
+CUT_MAX_ANCHORS_OUTSIDE_PROSE = 2
+
+# A hacked page slips an off-site anchor into the site's own paragraphs, often with a few
+# words selling it: "Play now at <a>…</a>!", "<a>…</a> - sign up today". The anchor goes
+# with the run of selling words around it. What makes a word part of such a run: spam
+# vocabulary and pitch words wherever they stand, an imperative where it opens a sentence
+# or a clause...
+# ("you" and "your" are not among them: quotes in news address people too.)
+_RUN_TRIGGERS = _EN_NEWSWORTHY | _EN_STRONG | (_PITCH_WORDS - _words("you your yours"))
+_RUN_IMPERATIVES = _words(_IMPERATIVES)
+# ...and the words a pitch strings them together with. These go only as far as the
+# farthest word above, or when nothing else is left of their sentence ("today!").
+_RUN_GLUE = _FUNCTION_WORDS | _words(
+    "now here today best top free online real money big new great site sites website game"
+    " games win more up out our spin spins slot slots deposit welcome exclusive official cash"
+    " jackpot prize prizes odds player players see check also read link links partner"
+    " partners sponsor sponsors sponsored recommended friends ad ads you your yours"
+)
+_RUN_WORDS = _RUN_TRIGGERS | _RUN_IMPERATIVES | _RUN_GLUE
+# Words no sentence ends with: a cut that leaves one with nothing but run words after it
+# has left a pitch without its object ("For more, see the <a>…</a> today."), and the
+# sentence goes.
+_DANGLING = _words("the a an our your my their this these those at of from with via")
+_RUN_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# What may stand between the words of a run: spaces, commas, colons, dashes, pipes.
+_RUN_GAP_RE = re.compile(r"[\s,，、:：|｜/／·&+\-–—]*")
+# The end of a sentence or of the text after a run: its gap, its end mark.
+_RUN_END_RE = re.compile(r"[\s,，、:：|｜/／·&+\-–—]*(?P<mark>[.!?。！？]+|$)")
+_SENTENCE_BOUND_RE = re.compile(r"[.!?;。！？；](?:(?<=[。！？；])|(?=\s|$|[\"'”’)\]]))[\"'”’)\]]*")
+# Punctuation a cut may leave behind. Separators go when nothing follows them; closing
+# marks attach to the word before; brackets and quotes emptied by the cut go.
+_CUT_SEPARATORS = ",;:|/-–—·、，；：｜／ "
+_CUT_SENTENCE_ENDS = ".!?。！？"
+_CUT_APART = "|/-–—·｜／ "
+_CUT_CLOSERS = ".,;:!?)]}”’。，；：！？、）"
+_CUT_OPENERS = "([{“‘（"
+_CUT_PAIRS = {"(": ")", "[": "]", "{": "}", "“": "”", "‘": "’", "（": "）", '"': '"'}
+
+
+def cut_spam_anchors(
+    block: Block, site_hosts: frozenset[str]
+) -> tuple[Block, BlockFeatures] | None:
+    """The block with its off-site spam anchors and their pitch cut out, and its
+    features, when what is left is a paragraph of the article; None when it is not.
+
+    Spam anchors are the off-site ones whose own text holds spam vocabulary or whose
+    host is one of a pool (SPIDER_POOL_MIN_POOL_HOSTS subdomains of one domain), and
+    the off-site anchors next to them. Each goes with the selling words around it
+    (see _RUN_TRIGGERS), and a sentence goes whole when nothing but such words, or a
+    word that cannot end it, is left of it: a pitch wrapped around its anchor is not
+    the article's. What is left is kept when it is clean, not mostly Chinese (not
+    prose on this English site), reads as news if it still names spam terms, and is
+    prose unless at most CUT_MAX_ANCHORS_OUTSIDE_PROSE anchors were cut (a heading
+    with an anchor appended is the article's; what a list of anchors leaves is not).
+    """
+    text = block.text
+    spans, anchors = _spam_anchor_spans(block, site_hosts)
+    if not spans:
+        return None
+    words = list(_RUN_WORD_RE.finditer(text))
+    cuts = [_extend_over_run(text, words, start, end) for start, end in spans]
+    cuts = _merge_spans(cuts + _broken_sentences(text, words, cuts))
+    pieces = []
+    position = 0
+    for start, end in cuts:
+        pieces.append(text[position:start])
+        position = end
+    pieces.append(text[position:])
+    kept_text = pieces[0]
+    for piece in pieces[1:]:
+        kept_text = _join_cut(kept_text, piece)
+    kept_text = " ".join(kept_text.split())
+    if not kept_text:
+        return None
+    links = []  # the anchors the cuts left (their places in the new text unknown)
+    for link in block.links:
+        start, end = _link_span(text, link)
+        if start >= 0 and not any(s < end and start < e for s, e in cuts):
+            links.append(Link(link.href, link.text))
+    kept = Block(text=kept_text, links=tuple(links), style=block.style, images=block.images)
+    f = block_features(kept, site_hosts)
+    if (
+        verdict_from_features(f).spam
+        or f.cjk_share >= VOCAB_CJK_MIN_SHARE
+        or (f.vocab_hits and not f.is_news)
+        or (anchors > CUT_MAX_ANCHORS_OUTSIDE_PROSE and not f.is_prose)
+    ):
+        return None
+    return kept, f
+
+
+def _link_span(text: str, link: Link) -> tuple[int, int]:
+    """Where the link's text stands in the block's text: its recorded place, or (for a
+    link made by hand) the first occurrence; (-1, -1) when it is not there."""
+    if 0 <= link.start <= link.end <= len(text) and text[link.start : link.end] == link.text:
+        return link.start, link.end
+    found = text.find(link.text) if link.text else -1
+    return (found, found + len(link.text)) if found >= 0 else (-1, -1)
+
+
+def _spam_anchor_spans(
+    block: Block, site_hosts: frozenset[str]
+) -> tuple[list[tuple[int, int]], int]:
+    """Where the block's spam anchors stand in its text (see cut_spam_anchors), merged
+    where only separators or run words stand between them; and how many they are."""
+    hosts = _site_hosts(site_hosts)
+    offsite: list[tuple[int, int, str, str]] = []  # start, end, host, text
+    for link in block.links:
+        side, host = _link_side(link.href, hosts)
+        if side != _OFF or not link.text:
+            continue
+        start, end = _link_span(block.text, link)
+        if start >= 0:
+            offsite.append((start, end, host, link.text))
+    if not offsite:
+        return [], 0
+    domains = Counter(_registered_domain(h) for h in {host for _, _, host, _ in offsite})
+    pools = {d for d, n in domains.items() if n >= SPIDER_POOL_MIN_POOL_HOSTS}
+    spam = [
+        (s, e)
+        for s, e, host, text in offsite
+        if _scan(text).hits or _registered_domain(host) in pools
+    ]
+    if not spam:
+        return [], 0
+    # Off-site anchors right next to spam ones are of the same injection.
+    others = sorted((s, e) for s, e, _, _ in offsite if (s, e) not in spam)
+    grown = True
+    while grown and others:
+        grown = False
+        for other in others:
+            if any(_joinable(block.text, *sorted((other, s))) for s in spam):
+                spam.append(other)
+                others.remove(other)
+                grown = True
+                break
+    spans = _merge_spans(spam)
+    merged = [spans[0]]
+    for start, end in spans[1:]:
+        if _joinable(block.text, merged[-1], (start, end)):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged, len(spam)
+
+
+def _joinable(text: str, first: tuple[int, int], second: tuple[int, int]) -> bool:
+    """Whether only separators and run words stand between two spans."""
+    gap = text[first[1] : second[0]]
+    if first[1] > second[0]:
+        return True
+    rest = _RUN_WORD_RE.sub(lambda m: " " if m.group().lower() in _RUN_WORDS else "\0", gap)
+    return bool(_RUN_GAP_RE.fullmatch(rest))
+
+
+def _merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _opens_clause(text: str, position: int) -> bool:
+    """Whether a word at ``position`` opens the text, a sentence or a clause (after a
+    colon, a pipe, or a dash set off by spaces)."""
+    before = text[:position].rstrip(" \"'“‘(")
+    if not before:
+        return True
+    last = before[-1]
+    if last in ".!?。！？:：|｜":
+        return True
+    return last in "-–—" and (len(before) < 2 or before[-2].isspace())
+
+
+def _is_trigger(text: str, word: re.Match[str]) -> bool:
+    """A word of a pitch: spam vocabulary, a pitch word, or an imperative that opens a
+    clause or is capitalized ("(Photo/Xinhua) Play now at")."""
+    lower = word.group().lower()
+    return lower in _RUN_TRIGGERS or (
+        lower in _RUN_IMPERATIVES
+        and (word.group()[0].isupper() or _opens_clause(text, word.start()))
+    )
+
+
+def _extend_over_run(
+    text: str, words: Sequence[re.Match[str]], start: int, end: int
+) -> tuple[int, int]:
+    """The span grown over the run words next to it, as far as the farthest trigger
+    on each side (see _RUN_TRIGGERS), never past a sentence's end. A run with a
+    trigger takes the glue words between it and its sentence's start ("Now at") or
+    end ("sign up today"), and an exclamation mark ending it, which is the pitch's
+    (a full stop may be the sentence's, and stays)."""
+    new_start = cursor = start
+    triggered = False
+    for word in reversed([w for w in words if w.end() <= start]):
+        if not _RUN_GAP_RE.fullmatch(text, word.end(), cursor):
+            break
+        if word.group().lower() not in _RUN_WORDS:
+            break
+        if _is_trigger(text, word):
+            new_start, triggered = word.start(), True
+        cursor = word.start()
+    if triggered and _opens_clause(text, cursor):
+        new_start = cursor
+    left_pitch = triggered
+    new_end = cursor = end
+    triggered = False
+    for word in (w for w in words if w.start() >= end):
+        if not _RUN_GAP_RE.fullmatch(text, cursor, word.start()):
+            break
+        if word.group().lower() not in _RUN_WORDS:
+            break
+        if _is_trigger(text, word):
+            new_end, triggered = word.end(), True
+        cursor = word.end()
+    if not triggered:
+        cursor = end
+    if (triggered or left_pitch) and (m := _RUN_END_RE.match(text, cursor)):
+        exclaims = "!" in m.group("mark") or "！" in m.group("mark")
+        new_end = m.end() if exclaims else max(new_end, m.start("mark"))
+    return new_start, new_end
+
+
+def _broken_sentences(
+    text: str, words: Sequence[re.Match[str]], cuts: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The sentences a cut leaves broken: nothing but run words left of them, or a
+    word that cannot end a sentence (see _DANGLING) left right before their end."""
+    # A sentence ends after its end mark and the closing quotes or brackets after it.
+    bounds = [0, *(m.end() for m in _SENTENCE_BOUND_RE.finditer(text)), len(text)]
+    broken = []
+    for a, b in pairwise(bounds):
+        inside = [(max(s, a), min(e, b)) for s, e in cuts if s < b and e > a]
+        if not inside:
+            continue
+        left = [
+            w
+            for w in words
+            if a <= w.start() < b and not any(s <= w.start() < e for s, e in inside)
+        ]
+        if not any(w.group().lower() not in _RUN_WORDS for w in left):
+            broken.append((a, b))
+            continue
+        for s, e in inside:
+            before = [w for w in left if w.end() <= s]
+            after = [w for w in left if w.start() >= e]
+            if (
+                before
+                and before[-1].group().lower() in _DANGLING
+                and all(w.group().lower() in _RUN_WORDS for w in after)
+            ):
+                broken.append((a, b))
+                break
+    return broken
+
+
+def _join_cut(left: str, right: str) -> str:
+    """The text on both sides of a cut joined as a reader expects: one space, no
+    separator left hanging, no bracket or quote left empty, no doubled full stop."""
+    left, right = left.rstrip(), right.lstrip()
+    while left and right and left[-1] in _CUT_PAIRS and right[0] == _CUT_PAIRS[left[-1]]:
+        left, right = left[:-1].rstrip(), right[1:].lstrip()
+    if not left:
+        return right.lstrip(_CUT_SEPARATORS + _CUT_SENTENCE_ENDS)
+    if not right:  # what ends the paragraph before an appended anchor is its own
+        return left.rstrip(_CUT_APART)
+    if right[0] in _CUT_CLOSERS or right[0] in _CUT_SEPARATORS or _closes_quote(right):
+        left = left.rstrip(_CUT_SEPARATORS)
+        if not left or left[-1] in _CUT_SENTENCE_ENDS:
+            right = right.lstrip(_CUT_SEPARATORS + _CUT_SENTENCE_ENDS)
+            return f"{left} {right}".strip()
+        # A dash, pipe or slash stands apart; a comma or a full stop attaches.
+        return left + right if right[0] not in _CUT_APART else f"{left} {right}"
+    if left[-1] in _CUT_OPENERS or (left[-1] == '"' and (len(left) == 1 or left[-2].isspace())):
+        return left + right
+    return f"{left} {right}"
+
+
+def _closes_quote(text: str) -> bool:
+    """A straight double quote that closes (a space, a mark or the end after it)."""
+    return text[0] == '"' and (len(text) == 1 or text[1].isspace() or text[1] in _CUT_CLOSERS)

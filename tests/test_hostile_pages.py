@@ -88,3 +88,10 @@ def test_javascript_and_data_images_are_not_photos() -> None:
     body = '<p><img src="javascript:alert(1)"><img src="data:image/png;base64,AA"></p><p>x</p>'
     raw = extract_article(Selector(text=page("Title", body)), URL)
     assert all(not block.images for block in raw.blocks)
+
+
+def test_an_empty_headline_element_is_no_headline() -> None:
+    html = '<html><head><title></title></head><body><h1 id="contitle"></h1></body></html>'
+    assert extract_article(Selector(text=html), URL).titles == ()
+    html = html.replace("<title></title>", "<title>Real headline</title>")
+    assert extract_article(Selector(text=html), URL).titles == ("Real headline",)

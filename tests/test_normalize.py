@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newscrawl.normalize import SITE_TZ, normalize_space, parse_editor, parse_site_datetime
+from newscrawl.normalize import (
+    SITE_TZ,
+    normalize_parts,
+    normalize_space,
+    parse_editor,
+    parse_site_datetime,
+)
 
 UNICODE_SPACES = " \t\n\r\u00a0\u2002\u2003\u2009\u3000\u202f"
 
@@ -105,3 +111,67 @@ def test_normalize_space_output_is_always_encodable_utf8_without_controls(text: 
 
 def test_normalize_space_removes_control_characters_and_lone_surrogates() -> None:
     assert normalize_space("Tit\x00le\x07 \ud800here\x1b") == "Title here"
+
+
+# Bidi controls, invisible format characters and Hangul fillers: they show nothing (or
+# reorder what is shown, "\u202eexe.gnp" displays as "png.exe") and break equality.
+INVISIBLE = [
+    *"\u202a\u202b\u202c\u202d\u202e",  # embeddings and overrides
+    *"\u2066\u2067\u2068\u2069",  # isolates
+    *"\u200e\u200f\u061c",  # LRM, RLM, Arabic letter mark
+    *"\u3164\u115f\u1160\uffa0",  # Hangul fillers
+    *"\u2061\u2062\u2063\u2064\u180e",  # invisible operators, Mongolian vowel separator
+    *"\u206a\u206f\ufff9\U000e0001",  # deprecated format characters, language tag
+]
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=[f"U+{ord(c):04X}" for c in INVISIBLE])
+def test_normalize_space_removes_bidi_controls_and_invisible_characters(char: str) -> None:
+    assert normalize_space(f"Offi{char}cial {char}statement{char}") == "Official statement"
+
+
+def test_a_right_to_left_override_cannot_disguise_a_title() -> None:
+    assert normalize_space("\u202eOfficial statement\u202c gnp.exe") == "Official statement gnp.exe"
+    assert normalize_space("\u3164\u202e\u2066 \u200f") == ""
+
+
+# Format characters that belong to the text they mark: Arabic number signs, Kaithi and
+# Egyptian hieroglyph controls, shorthand and musical formatting, emoji tag sequences
+# (the flag of Scotland is U+1F3F4 followed by tag characters).
+KEPT_FORMAT = {
+    *range(0x0600, 0x0606), 0x06DD, 0x070F, 0x0890, 0x0891, 0x08E2, 0x110BD, 0x110CD,
+    *range(0x13430, 0x13440), *range(0x1BCA0, 0x1BCA4), *range(0x1D173, 0x1D17B),
+    *range(0xE0020, 0xE0080),
+}  # fmt: skip
+
+
+def test_every_other_format_character_is_removed() -> None:
+    import unicodedata
+
+    format_chars = [c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    left = [
+        f"U+{c:04X}"
+        for c in format_chars
+        if c not in KEPT_FORMAT and normalize_space(f"a{chr(c)}b") != "ab"
+    ]
+    assert left == []
+    flag = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    assert normalize_space(flag) == flag
+
+
+part_texts = st.lists(
+    st.text(alphabet=st.sampled_from(list(UNICODE_SPACES) + list("ab李.\u200b\u202e")), max_size=6),
+    max_size=8,
+)
+
+
+@given(part_texts, st.data())
+def test_normalize_parts_places_each_run_of_parts_in_the_whole(
+    parts: list[str], data: st.DataObject
+) -> None:
+    text, starts, ends = normalize_parts(parts)
+    assert text == normalize_space("".join(parts))
+    i = data.draw(st.integers(0, len(parts)))
+    j = data.draw(st.integers(i, len(parts)))
+    start = min(starts[i], ends[j])
+    assert text[start : ends[j]] == normalize_space("".join(parts[i:j]))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from parsel import Selector
 
-from newscrawl.extract.body import extract_blocks
+from newscrawl.extract.body import extract_blocks, visible_text
 from newscrawl.items import Block
 from newscrawl.normalize import SITE_TIME_RE, normalize_space, parse_editor
 from newscrawl.spam import hiding_rules
@@ -37,6 +37,11 @@ class RawArticle:
     editor_raw: str | None  # the editor span's text ("Editor  : Li Yan")
     blocks: tuple[Block, ...]
     has_body_container: bool
+    # The blocks were read up to the body's end mark (<!--正文分页结束-->) inside the
+    # container. False when the page has no such mark there, or when the parser gave
+    # up before it (libxml2 drops what lies deeper than ~2,048 levels): a page whose
+    # source holds the mark but whose extraction did not reach it was cut short.
+    body_end_reached: bool = False
 
 
 def _info_spans(selector: Selector) -> tuple[str | None, str | None, str | None]:
@@ -48,7 +53,7 @@ def _info_spans(selector: Selector) -> tuple[str | None, str | None, str | None]
     """
     time_raw = source_raw = editor_raw = None
     for span in selector.xpath("//div[contains(@class, 'downinfo')]/span"):
-        text = normalize_space(span.xpath("string()").get())
+        text = visible_text(span.root)
         if time_raw is None and SITE_TIME_RE.fullmatch(text):
             time_raw = text
         elif editor_raw is None and parse_editor(text) is not None:
@@ -61,15 +66,14 @@ def _info_spans(selector: Selector) -> tuple[str | None, str | None, str | None]
 
 
 def _visible_text(selector: Selector, xpath: str) -> str:
-    """The text of the first node ``xpath`` finds, without script or style content
-    (a hostile headline may carry a ``<script>``)."""
+    """The text of the first node ``xpath`` finds, without the content of script,
+    style, SVG and the like (a hostile headline may carry a ``<script>``)."""
     found = selector.xpath(xpath)
     if not found:
         return ""
-    texts = found[0].xpath("self::text() | .//text()[not(ancestor::script or ancestor::style)]")
-    if not texts:  # an attribute (twitter:title's content)
-        return normalize_space(found[0].get())
-    return normalize_space("".join(texts.getall()))
+    if isinstance(found[0].root, str):  # an attribute (twitter:title's content)
+        return normalize_space(found[0].root)
+    return visible_text(found[0].root)
 
 
 def extract_article(selector: Selector, url: str) -> RawArticle:
@@ -78,7 +82,9 @@ def extract_article(selector: Selector, url: str) -> RawArticle:
     comment = selector.xpath("//head/comment()").re_first(PUBLISH_COMMENT_RE)
     containers = selector.xpath(BODY_CONTAINER_XPATH)
     rules = hiding_rules("\n".join(selector.xpath("//style/text()").getall()))
-    blocks = extract_blocks(containers[0].root, url, rules) if containers else []
+    blocks, end_reached = (
+        extract_blocks(containers[0].root, url, rules) if containers else ([], False)
+    )
     return RawArticle(
         titles=titles,
         time_raw=time_raw,
@@ -87,4 +93,5 @@ def extract_article(selector: Selector, url: str) -> RawArticle:
         editor_raw=editor_raw,
         blocks=tuple(blocks),
         has_body_container=bool(containers),
+        body_end_reached=end_reached,
     )

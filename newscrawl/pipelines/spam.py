@@ -1,8 +1,9 @@
 """Stage 2: link spam out of the body; pages that are spam as a whole dropped.
 
 The detector (``newscrawl.spam``) judges the page and each block of the body
-container; ``strip_spam`` keeps the clean blocks and composes ``body`` and
-``images`` from them. The stage counts each removal under
+container; ``strip_spam`` keeps the clean blocks, and the paragraphs whose spam
+anchors could be cut out, and composes ``body`` and ``images`` from them. The
+stage counts each removal (a block, or a cut inside one) under
 ``newscrawl/spam_removed/<reason>`` and records the number removed in the item
 (``spam_removed``).
 """
@@ -31,18 +32,14 @@ class CleanBody:
 
 
 def strip_spam(title: str, blocks: Sequence[Block], site_hosts: frozenset[str]) -> CleanBody:
-    """The body without its spam blocks. Raises ``SpamPage`` when the page is
-    spam as a whole, or nothing but spam."""
+    """The body without its spam: spam blocks removed, spam anchors cut out of the
+    paragraphs they were slipped into (each counts as one removal). Raises
+    ``SpamPage`` when the page is spam as a whole, or nothing but spam."""
     judgement = judge_page(title, blocks, site_hosts)
     if judgement.page.spam:
         raise SpamPage("the page is spam as a whole")
-    kept: list[Block] = []
-    removed: list[str] = []
-    for block, verdict in zip(blocks, judgement.blocks, strict=True):
-        if verdict.spam:
-            removed.append(verdict.reason or "spam")
-        else:
-            kept.append(block)
+    removed = [verdict.reason or "spam" for verdict in judgement.blocks if verdict.spam]
+    kept = [block for block in judgement.kept if block is not None]
     if not any(block.text for block in kept):
         raise SpamPage(f"no text left after removing {len(removed)} spam blocks")
     body, images = compose_body(kept)
