@@ -47,6 +47,7 @@ INVALID_REASONS = (
     "MissingPublished",
     "ImpossibleDate",
     "ImplausibleTitle",
+    "ImplausibleBody",
 )
 # Pages not fetched (after retries) or fetched unusable (empty, cut short, bytes in
 # no charset) on more than this share of requested pages fail the run; a few

@@ -35,7 +35,7 @@ from twisted.python.failure import Failure
 
 from newscrawl.extract import ListingEntry, extract_article, extract_feed, extract_listing
 from newscrawl.extract.body import BODY_END_MARK
-from newscrawl.extract.encoding import is_misdecoded, is_truncated, redecode
+from newscrawl.extract.encoding import is_truncated, misdecoding_reason, redecode
 from newscrawl.items import ArticleItem
 from newscrawl.loaders import load_article
 from newscrawl.normalize import parse_site_datetime
@@ -366,7 +366,7 @@ class EcnsSpider(scrapy.Spider):
                 reason = f"redirect loop ({' -> '.join([*redirects, request.url])})"
                 self.crawler.stats.inc_value("newscrawl/article_redirect_loops")
                 self.crawler.stats.inc_value("newscrawl/article_download_errors")
-                logger.error("Article %s not fetched: %s", url, reason)
+                logger.warning("Article %s not fetched: %s", url, reason)
                 self.story_not_fetched(url, sections, reason)
         elif request.callback == self.parse_listing and redirects:
             section = request.cb_kwargs["section"]
@@ -408,8 +408,9 @@ class EcnsSpider(scrapy.Spider):
             self.page_failed(url, "not an HTML page", sections)
             return
         response = redecode(response)
-        if is_misdecoded(response):
-            self.page_failed(url, f"its bytes are not {response.encoding}, nor GB18030", sections)
+        misdecoded = misdecoding_reason(response)
+        if misdecoded:
+            self.page_failed(url, misdecoded, sections)
             return
         if is_truncated(response):
             retry = self.refetch(response, sections)
@@ -431,6 +432,15 @@ class EcnsSpider(scrapy.Spider):
         except Exception as exc:  # a malformed page must not end the run
             logger.exception("Cannot extract %s", url)
             self.page_failed(url, f"extraction error: {exc!r}", sections)
+            return
+        if not raw.body_end_reached and BODY_END_MARK in response.text:
+            # libxml2 builds no deeper than ~2,048 levels: what lies deeper is not in
+            # the tree, and the body would be delivered cut short.
+            self.page_failed(
+                url,
+                "the parser stopped before the body's end (elements nested too deep)",
+                sections,
+            )
             return
         item = load_article(raw, url=url, listing_date=listing_date)
         if revisit:
@@ -458,7 +468,7 @@ class EcnsSpider(scrapy.Spider):
         runs (its sections paged past known ground), given up only as the state's
         rule says."""
         self.crawler.stats.inc_value("newscrawl/article_pages_failed")
-        logger.error("Article %s failed: %s", url, reason)
+        logger.warning("Article %s failed: %s", url, reason)
         self.state.record(url, INVALID, article_id=article_id(url), detail=reason)
         self.incomplete_sections.update(sections or ())
 
@@ -490,7 +500,7 @@ class EcnsSpider(scrapy.Spider):
             reason = describe_failure(failure)
             if failure.check(IgnoreRequest):
                 self.crawler.stats.inc_value("newscrawl/article_requests_refused")
-            logger.error("Article %s not fetched: %s", requested_url(request), reason)
+            logger.warning("Article %s not fetched: %s", requested_url(request), reason)
         self.crawler.stats.inc_value("newscrawl/article_download_errors")
         self.story_not_fetched(requested_url(request), sections, reason)
 
