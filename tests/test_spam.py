@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newscrawl.extract.visibility import hiding_rules, is_hidden_style, style_from_rules
 from newscrawl.items import Block, Link
 from newscrawl.spam import (
     HIDDEN,
@@ -25,10 +26,7 @@ from newscrawl.spam import (
     block_features,
     classify_block,
     classify_page,
-    hiding_rules,
-    is_hidden_style,
     judge_page,
-    style_from_rules,
 )
 from replica.localrun import REFERENCE_DIR
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from parsel import Selector
 
 from newscrawl.extract.body import extract_blocks, visible_text
+from newscrawl.extract.visibility import hiding_rules
 from newscrawl.items import Block
 from newscrawl.normalize import SITE_TIME_RE, normalize_space, parse_editor
-from newscrawl.spam import hiding_rules
 
 TITLE_XPATHS = (
     "//h1[@id='contitle' or contains(concat(' ', normalize-space(@class), ' '), ' contitle ')]",

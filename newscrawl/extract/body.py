@@ -15,9 +15,9 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from newscrawl.extract.visibility import is_hidden_style, style_from_rules
 from newscrawl.items import Block, Link
 from newscrawl.normalize import normalize_parts, normalize_space
-from newscrawl.spam import is_hidden_style, style_from_rules
 
 BODY_START_MARK = "正文分页开始"
 BODY_END_MARK = "正文分页结束"
