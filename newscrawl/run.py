@@ -17,19 +17,16 @@ manifests sees every story exactly once, however runs are killed.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import logging
 import os
 import re
 import secrets
-import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -38,18 +35,23 @@ from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.serialize import ScrapyJSONEncoder
 
 from newscrawl.drops import ArticleDrop, NotWritten
+from newscrawl.folders import (
+    OUTPUT_LOCK_NAME,
+    PART_SUFFIX,
+    PROBE_PREFIX,
+    acquire_lock,
+    release_lock,
+    sha256_of,
+    write_atomically,
+)
 from newscrawl.hashes import revision_hash, unix_seconds
 from newscrawl.locations import log_dir, output_dir, state_dir
-from newscrawl.state import GivenUp, RecoveredStory, StateStore, describe_error
+from newscrawl.state import GivenUp, RecoveredStory, StateStore
 from newscrawl.verdict import ExitCode, Verdict, judge, run_metrics
 
 logger = logging.getLogger(__name__)
 
-LOCK_NAME = "run.lock"  # in the state folder
-OUTPUT_LOCK_NAME = ".newscrawl.lock"  # in the output folder
-PROBE_PREFIX = ".newscrawl-probe-"
 MANIFEST_SUFFIX = ".manifest.json"
-PART_SUFFIX = ".part"
 DISCARDED_SUFFIX = ".discarded"
 MANIFEST_VERSION = 1
 # Only files named like a run's own are ever moved aside: a user's
@@ -58,116 +60,10 @@ RUN_FILE_RE = re.compile(
     r"^(?P<run_id>[a-z0-9_]+-\d{8}T\d{6}Z-[0-9a-f]{4})(?:-\d{4}\.jsonl|\.manifest\.json)"
 )
 
-# Locks this process holds, by folder: the crawl command takes the lock before
-# Scrapy starts, and the run it starts takes it again without blocking itself.
-_held_locks: dict[Path, IO[str]] = {}
-
-
-class StateLocked(RuntimeError):
-    """Another process is running a crawl on the same state folder."""
-
-
-class SetupFailed(RuntimeError):
-    """The run cannot start: its output folder or its state is unusable."""
-
-    def __init__(self, exit_code: ExitCode, message: str) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def preflight(output_dir: Path, state_dir: Path) -> None:
-    """Check, before any crawling, that the output folder takes files and that the
-    state database opens; raise ``SetupFailed`` with a clear message otherwise.
-    A state that cannot be read is never reset: the operator decides."""
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        probe = output_dir / f"{PROBE_PREFIX}{os.getpid()}"
-        probe.write_bytes(b"ok")
-        probe.unlink()
-    except OSError as exc:
-        raise SetupFailed(
-            ExitCode.OUTPUT_FAILED, f"cannot write to the output folder {output_dir}: {exc}"
-        ) from None
-    try:
-        store = StateStore(state_dir, "preflight")
-        try:
-            # Another program's transaction would stop this run's first write.
-            store.db.execute("BEGIN IMMEDIATE")
-            store.db.execute("ROLLBACK")
-        finally:
-            store.close()
-    except sqlite3.Error as exc:
-        raise SetupFailed(
-            ExitCode.STATE_FAILED,
-            f"cannot use the state database in {state_dir} ({describe_error(exc)});"
-            " it is left as it is:"
-            " stop the program that locks it, or restore it, or delete the folder to"
-            " start over (every story is then delivered again)",
-        ) from None
-
-
-def acquire_lock(folder: Path, name: str = LOCK_NAME) -> None:
-    """Hold an exclusive lock on ``folder`` (its file ``name``) until
-    ``release_lock``: a run locks its state folder and its output folder, so two
-    runs never share either (two states writing one output folder would set each
-    other's live files aside)."""
-    folder = folder.resolve()
-    if folder in _held_locks:
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    handle = open(folder / name, "a+", encoding="utf-8")  # noqa: SIM115
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
-        handle.close()
-        raise StateLocked(
-            f"another run ({holder}) is using {folder}; this run stops without touching it"
-        ) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}\n")
-    handle.flush()
-    _held_locks[folder] = handle
-
-
-def release_lock(folder: Path) -> None:
-    handle = _held_locks.pop(folder.resolve(), None)
-    if handle is not None:
-        handle.close()  # closing the file releases the flock
-
 
 def new_run_id(spider_name: str) -> str:
     # Sortable by start time; the suffix keeps two runs started in one second apart.
     return f"{spider_name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """``path`` holds ``data`` whole or does not exist: write, fsync, rename, fsync dir."""
-    part = path.with_name(path.name + PART_SUFFIX)
-    with open(part, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(part, path)
-    fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass

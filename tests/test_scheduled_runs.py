@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from newscrawl.run import OUTPUT_LOCK_NAME, acquire_lock, release_lock
+from newscrawl.folders import OUTPUT_LOCK_NAME, acquire_lock, release_lock
 from newscrawl.verdict import ExitCode
 from replica.localrun import PROJECT_ROOT, crawl, read_jsonl
 from tests.conftest import Replica

@@ -19,16 +19,16 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from newscrawl.config import check_settings
-from newscrawl.locations import output_dir, state_dir
-from newscrawl.run import (
+from newscrawl.folders import (
     OUTPUT_LOCK_NAME,
-    Run,
+    FolderLocked,
     SetupFailed,
-    StateLocked,
     acquire_lock,
     preflight,
     release_lock,
 )
+from newscrawl.locations import output_dir, state_dir
+from newscrawl.run import Run
 from newscrawl.verdict import ExitCode
 
 
@@ -70,7 +70,7 @@ class Command(crawl.Command):
             acquire_lock(state)
             preflight(out, state)
             acquire_lock(out, OUTPUT_LOCK_NAME)
-        except StateLocked as exc:
+        except FolderLocked as exc:
             fail(ExitCode.LOCKED, str(exc))
         except SetupFailed as exc:
             fail(exc.exit_code, str(exc))

@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newscrawl.folders import FolderLocked, acquire_lock, release_lock
 from newscrawl.locations import state_dir
-from newscrawl.run import StateLocked, acquire_lock, release_lock
 from newscrawl.state import DB_NAME, StateStore
 from newscrawl.verdict import ExitCode
 
@@ -51,7 +51,7 @@ class Command(ScrapyCommand):
             return
         try:
             acquire_lock(folder)  # a running crawl must not see its ground change
-        except StateLocked as exc:
+        except FolderLocked as exc:
             sys.stderr.write(f"newscrawl: {exc}\n")
             self.exitcode = ExitCode.LOCKED
             return

@@ -215,7 +215,7 @@ def extract_blocks(
                 runs[-1].parts.append(node.text)
             continue
         if event == "end":
-            kind, _, entry = frames.pop()
+            kind, _, opened = frames.pop()
             if node is container:
                 break
             if kind == _BLOCK:
@@ -231,8 +231,8 @@ def extract_blocks(
             elif kind == _ANCHOR:
                 run = runs[-1]
                 for i, candidate in enumerate(run.open):
-                    if candidate is entry:
-                        run.links.append((entry[0], entry[2], len(run.parts)))
+                    if opened is not None and candidate is opened:
+                        run.links.append((opened[0], opened[2], len(run.parts)))
                         del run.open[i]
                         break
         elif event == "comment" and BODY_END_MARK in (node.text or ""):

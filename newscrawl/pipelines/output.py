@@ -23,7 +23,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.exporters import JsonLinesItemExporter
 
 from newscrawl.drops import NotWritten
-from newscrawl.run import PART_SUFFIX, Run, fsync_dir
+from newscrawl.folders import PART_SUFFIX, fsync_dir
+from newscrawl.run import Run
 from newscrawl.state import describe_error
 
 logger = logging.getLogger(__name__)
