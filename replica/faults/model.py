@@ -20,8 +20,8 @@ from replica.faults.launcher import RSS_CEILING_MB, RUN_TIMEOUT, Crawl, RunResul
 from replica.faults.output import (
     delivered_paths,
     failures_counted,
+    lines_naming,
     manifest_items,
-    warnings_naming,
 )
 from replica.faults.server import Faults, FaultServer
 
@@ -331,9 +331,9 @@ def logged(n: int, key: str, reason: str) -> Check:
     def check(ctx: Context, runs: list[RunResult]) -> list[str]:
         stderr = runs[n - 1].stderr if len(runs) >= n else ""
         return [
-            f"run {n} logs no warning naming {path} with /{reason}/"
+            f"run {n} logs no line naming {path} with /{reason}/"
             for path in sorted(ctx.scratch[key])
-            if not any(re.search(reason, line) for line in warnings_naming(stderr, ctx.url(path)))
+            if not any(re.search(reason, line) for line in lines_naming(stderr, ctx.url(path)))
         ]
 
     return check

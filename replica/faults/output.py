@@ -172,10 +172,13 @@ def output_problems(out: Path, netloc: str, shows_markup_as_text: bool = False) 
 
 
 # Counters of the run's stats (``newscrawl/…`` in its manifest) that count a page
-# not delivered for a fault of its own: none of them is in a clean run's stats.
+# not delivered for a fault of its own, by the words their names may hold; none of
+# a clean run's counters (articles_parsed, listing_links_skipped, field_present/…)
+# matches.
 FAILURE_STAT_RE = re.compile(
-    r"error|fail|not_fetched|truncat|too_large|oversize|maxsize|size|cancel|data_?loss"
-    r"|given_up|redirect|undecodable|misdecoded|empty"
+    r"error|fail|invalid|not_fetched|unfetched|truncat|cut|incomplete|empty|too_large"
+    r"|oversize|maxsize|size|cancel|data_?loss|given_up|redirect|loop|offsite"
+    r"|undecodable|misdecoded|nested|depth|deep|withheld"
 )
 
 
@@ -188,11 +191,10 @@ def failures_counted(manifest: Mapping[str, Any] | None) -> int:
 
 
 LOG_LINE_RE = re.compile(
-    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:,\d+)? \[[^\]]+\] (?:WARNING|ERROR|CRITICAL): .*$",
-    re.MULTILINE,
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:,\d+)? \[[^\]]+\] [A-Z]+: .*$", re.MULTILINE
 )
 
 
-def warnings_naming(stderr: str, text: str) -> list[str]:
-    """The WARNING and ERROR log lines that name ``text`` (a URL)."""
+def lines_naming(stderr: str, text: str) -> list[str]:
+    """The log lines (the crawls log INFO and above) that name ``text`` (a URL)."""
     return [line for line in LOG_LINE_RE.findall(stderr) if text in line]
