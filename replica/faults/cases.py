@@ -413,14 +413,17 @@ def _reset_check(ctx: Context, runs: list[RunResult]) -> list[str]:
     again = runs[1]
     if "Recovered run" in again.stderr:
         problems.append("the run after the reset logs 'Recovered run' (it read the old manifests)")
-    first, second = delivered_by(ctx, runs, 1), delivered_by(ctx, runs, 2)
+    first = {ctx.story_key(p) for p in delivered_by(ctx, runs, 1)}
+    second = {ctx.story_key(p) for p in delivered_by(ctx, runs, 2)}
     if first - second:
         problems.append(
             f"the run after the reset did not deliver {len(first - second)} of the"
             f" {len(first)} stories again, e.g. {sorted(first - second)[0]}"
         )
-    items = manifest_items(ctx.out, again.manifest)
-    if len(items) != len({i["url"] for i in items}):
+    stories = [
+        ctx.story_key(urlsplit(i["url"]).path) for i in manifest_items(ctx.out, again.manifest)
+    ]
+    if len(stories) != len(set(stories)):
         problems.append("the run after the reset delivered a story twice")
     for name, digest in ctx.scratch.get("files_before_reset", {}).items():
         path = ctx.out / name

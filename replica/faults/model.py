@@ -130,7 +130,7 @@ class Context:
         return paths[offset::step][:count]
 
     def record(self, path: str) -> dict[str, Any]:
-        return next(r for r in self.truth if r["path"] == path)
+        return self._records()[path]
 
     def plain_stories(self, section: str, page: int) -> list[str]:
         """Stories of a listing page with a page of the common kind: plain paragraphs,
@@ -146,6 +146,20 @@ class Context:
             and self.record(p)["editor"]
             and p.startswith(self.listing(section).removesuffix("index.shtml"))
         ]
+
+    def story_key(self, path: str) -> str:
+        """The story a path is: a copy (exact or near) is the story it copies (of the
+        two, either may be the one delivered)."""
+        record = self._records().get(path)
+        if record is not None and record["expect"] == "duplicate":
+            return str(record["duplicate_of"])
+        return path
+
+    def _records(self) -> dict[str, dict[str, Any]]:
+        records = self.scratch.get("_records")
+        if records is None:
+            records = self.scratch["_records"] = {r["path"]: r for r in self.truth}
+        return records
 
     def single_stories(self, sections: Iterable[str] | None = None) -> set[str]:
         """The stories listed in ``sections`` (default: the crawled ones) that must be

@@ -310,12 +310,8 @@ def _record(row: Row, ctx: Context, case: Case, number: int, result: RunResult, 
 def _count(row: Row, ctx: Context) -> None:
     """Expected, delivered, lost, duplicated, unexpected and damaged stories."""
     sections = set(ctx.sections)
-    dup_of = {r["path"]: r["duplicate_of"] for r in ctx.truth if r["expect"] == "duplicate"}
     records = {r["path"]: r for r in ctx.truth}
-
-    def key(path: str) -> str:
-        return dup_of.get(path, path)
-
+    key = ctx.story_key
     wanted = ctx.expect_story or (lambda r: bool(set(r["listed_in"]) & sections))
     expected = {
         key(r["path"]) for r in ctx.truth if r["expect"] in ("delivered", "duplicate") and wanted(r)
