@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from replica.faults.launcher import RunResult
+from replica.faults.launcher import Crawl, RunResult
 from replica.faults.model import (
     WIRE,
     Case,
@@ -753,7 +753,7 @@ def _shared_output(ctx: Context) -> list[Step]:
 
     return [
         Step(
-            Faults(rules=[Rule(SLOW, slow, times=1, seconds=2.5)]),
+            Faults(rules=[Rule(SLOW, slow, times=1, seconds=4.0)]),
             settings={"NEWSCRAWL_FILE_MAX_ITEMS": "10", "DOWNLOAD_TIMEOUT": "10"},
             during=beside(Step(state=other_state, expect_exit=frozenset({3})), a_file_in_place),
         )
@@ -762,8 +762,11 @@ def _shared_output(ctx: Context) -> list[Step]:
 
 def _shared_output_check(ctx: Context, runs: list[RunResult]) -> list[str]:
     problems = [f"{p.name} was moved aside" for p in sorted(ctx.out.glob("*.discarded"))]
-    if not ctx.scratch.get("beside_started"):
+    second: Crawl | None = ctx.scratch.get("beside")
+    if second is None:
         problems.append("the second run never started: the first ended before a file was in place")
+    elif second.ended is None or runs[0].ended is None or second.ended > runs[0].ended:
+        problems.append("the second run ended after the first: it did not meet a running first run")
     return problems + manifest_complete(1)(ctx, runs)
 
 

@@ -121,6 +121,8 @@ class RunResult:
     stop_seconds: float | None = None  # from that signal to the end of the run
     hits: list[Hit] = field(default_factory=list)  # what the server got during the run
     label: str = ""  # "beside" for a run started while another was running
+    started: float = 0.0  # time.monotonic() when it started
+    ended: float | None = None  # and when it ended
 
 
 def crawl_command(
@@ -279,6 +281,8 @@ class Crawl:
             signalled=self.signalled,
             stop_seconds=stop,
             label=self.label,
+            started=self.started,
+            ended=self.ended,
         )
 
     def _manifest(self, stderr: str) -> dict[str, Any] | None:

@@ -286,9 +286,10 @@ def beside(step: Step, when: Callable[[Context], bool]) -> Callable[[Context, Cr
     """Start a second crawl (``step``) once ``when`` holds, while the first runs."""
 
     def during(ctx: Context, crawl: Crawl) -> None:
-        if not ctx.scratch.get("beside_started") and when(ctx):
-            ctx.scratch["beside_started"] = True
-            ctx.beside.append((launch(ctx, step, label="beside"), step))
+        if "beside" not in ctx.scratch and when(ctx):
+            started = launch(ctx, step, label="beside")
+            ctx.scratch["beside"] = started
+            ctx.beside.append((started, step))
 
     return during
 
