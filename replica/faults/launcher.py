@@ -2,10 +2,11 @@
 
 A crawl of the fault suite is a subprocess, as cron runs it, started through a
 small launcher that applies the faults a child must have before it starts (a file
-size limit, permissions that apply to root). While it runs, ``Crawl`` samples its
-peak resident memory from ``/proc`` (the kernel's high-water mark, ``VmHWM``),
-can send it a signal (a graceful stop, or SIGKILL) and kills it when it outlives
-its time or its memory grows past what the machine should risk.
+size limit, permissions that apply to root). While it runs, ``Crawl`` reads its
+resident memory from ``/proc``, can send it a signal (a graceful stop, or SIGKILL)
+and kills it when it outlives its time or its memory grows past what the machine
+should risk; when it ends, its peak resident memory and CPU time come from the
+kernel (``wait4``).
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ class RunResult:
     stderr: str
     manifest: dict[str, Any] | None  # the manifest this run wrote, if any
     peak_rss_mb: float | None = None  # the crawl process's high-water mark
+    cpu_seconds: float | None = None  # its CPU time, user and system
     killed: str | None = None  # why the suite killed it
     signalled: str | None = None  # the signal the case sent it ("SIGTERM")
     stop_seconds: float | None = None  # from that signal to the end of the run
@@ -187,6 +189,7 @@ class Crawl:
         self.started = 0.0
         self.ended: float | None = None
         self.peak_kb: float | None = None
+        self.cpu_seconds: float | None = None
         self.killed: str | None = None
         self.signalled: str | None = None
         self.signalled_at: float | None = None
@@ -222,11 +225,7 @@ class Crawl:
         assert self.proc is not None
         if self.ended is not None:
             return False
-        hwm = _status_kb(self.pid, "VmHWM:")
-        if hwm is not None:
-            self.peak_kb = max(self.peak_kb or 0.0, hwm)
-        if self.proc.poll() is not None:
-            self._ended()
+        if self._reap(block=False):
             return False
         rss = _status_kb(self.pid, "VmRSS:")
         if rss is not None and rss / 1024 > self.rss_ceiling_mb:
@@ -251,12 +250,21 @@ class Crawl:
         assert self.proc is not None
         self.killed = why
         self.proc.kill()
-        self.proc.wait()
-        self._ended()
+        self._reap(block=True)
 
-    def _ended(self) -> None:
+    def _reap(self, *, block: bool) -> bool:
+        """Collect the ended crawl's status and resource usage (its peak resident
+        memory, its CPU time); False while it runs."""
+        assert self.proc is not None
+        pid, status, usage = os.wait4(self.pid, 0 if block else os.WNOHANG)
+        if pid == 0:
+            return False
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
         self.ended = time.monotonic()
+        self.peak_kb = float(usage.ru_maxrss)  # kB on Linux
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
         self._after = set(self.out.glob("*.manifest.json")) if self.out.is_dir() else set()
+        return True
 
     def wait(self) -> RunResult:
         while self.poll():
@@ -277,6 +285,7 @@ class Crawl:
             stderr,
             self._manifest(stderr),
             peak_rss_mb=peak,
+            cpu_seconds=self.cpu_seconds,
             killed=self.killed,
             signalled=self.signalled,
             stop_seconds=stop,

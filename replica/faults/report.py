@@ -59,6 +59,7 @@ class Row:
     output_problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
     peak_rss_mb: float | None = None
+    cpu_seconds: float = 0.0  # of the case's crawls
     runs: list[RunResult] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
     skipped: str | None = None
@@ -286,6 +287,7 @@ def _record(row: Row, ctx: Context, case: Case, number: int, result: RunResult, 
         return
     if result.killed:
         row.problems.append(f"run {n} killed: {result.killed}")
+    row.cpu_seconds += result.cpu_seconds or 0.0
     if result.peak_rss_mb is not None:
         row.peak_rss_mb = max(row.peak_rss_mb or 0.0, result.peak_rss_mb)
         if case.max_rss_mb is not None and result.peak_rss_mb > case.max_rss_mb:
@@ -441,14 +443,15 @@ def format_table(rows: Sequence[Row]) -> str:
             r.expected_text,
             r.happened_text,
             "-" if r.peak_rss_mb is None else f"{r.peak_rss_mb:.0f}",
+            f"{r.cpu_seconds:.1f}",
             f"{r.seconds:.1f}",
             "skip" if r.skipped else ("right" if r.ok else "WRONG"),
         )
         for r in rows
     ]
-    header = ("fault", "kind", "expected", "happened", "MB", "s", "")
+    header = ("fault", "kind", "expected", "happened", "MB", "cpu s", "s", "")
     widths = [max(len(c[i]) for c in [header, *cells]) for i in range(len(header))]
-    right_aligned = {4, 5}
+    right_aligned = {4, 5, 6}
 
     def line(values: Sequence[str]) -> str:
         return "  ".join(
@@ -476,9 +479,12 @@ def format_table(rows: Sequence[Row]) -> str:
         " memory), stories received from complete manifests"
         " of those expected (lost: short of it; dup: received more; extra: received but not"
         " listed; damaged: title, body or field not as the page shows it; crashed: unhandled"
-        " tracebacks); MB: the crawls' peak resident memory; s: seconds of the case"
+        " tracebacks); MB: the crawls' peak resident memory; cpu s: their CPU time; s: the"
+        " case's wall time"
     )
+    cpu = sum(r.cpu_seconds for r in rows)
     lines.append(
-        f"{sum(r.ok for r in rows)} of {len(rows)} faults handled right; {total:.0f} s of crawling"
+        f"{sum(r.ok for r in rows)} of {len(rows)} faults handled right; {total:.0f} s of crawling,"
+        f" {cpu:.0f} s of the crawls' CPU"
     )
     return "\n".join(lines)
