@@ -2,11 +2,11 @@
 
 A crawl of the fault suite is a subprocess, as cron runs it, started through a
 small launcher that applies the faults a child must have before it starts (a file
-size limit, permissions that apply to root). While it runs, ``Crawl`` reads its
-resident memory from ``/proc``, can send it a signal (a graceful stop, or SIGKILL)
-and kills it when it outlives its time or its memory grows past what the machine
-should risk; when it ends, its peak resident memory and CPU time come from the
-kernel (``wait4``).
+size limit, permissions that apply to root). While it runs, ``Crawl`` samples its
+peak resident memory from ``/proc`` (the kernel's high-water mark, ``VmHWM``), can
+send it a signal (a graceful stop, or SIGKILL) and kills it when it outlives its
+time or its memory grows past what the machine should risk; its CPU time comes from
+the kernel when it ends (``wait4``).
 """
 
 from __future__ import annotations
@@ -225,6 +225,11 @@ class Crawl:
         assert self.proc is not None
         if self.ended is not None:
             return False
+        # The crawl's own high-water mark (VmHWM starts again at exec; the kernel's
+        # ru_maxrss would also count the forking parent's memory).
+        hwm = _status_kb(self.pid, "VmHWM:")
+        if hwm is not None:
+            self.peak_kb = max(self.peak_kb or 0.0, hwm)
         if self._reap(block=False):
             return False
         rss = _status_kb(self.pid, "VmRSS:")
@@ -253,15 +258,13 @@ class Crawl:
         self._reap(block=True)
 
     def _reap(self, *, block: bool) -> bool:
-        """Collect the ended crawl's status and resource usage (its peak resident
-        memory, its CPU time); False while it runs."""
+        """Collect the ended crawl's status and CPU time; False while it runs."""
         assert self.proc is not None
         pid, status, usage = os.wait4(self.pid, 0 if block else os.WNOHANG)
         if pid == 0:
             return False
         self.proc.returncode = os.waitstatus_to_exitcode(status)
         self.ended = time.monotonic()
-        self.peak_kb = float(usage.ru_maxrss)  # kB on Linux
         self.cpu_seconds = usage.ru_utime + usage.ru_stime
         self._after = set(self.out.glob("*.manifest.json")) if self.out.is_dir() else set()
         return True
