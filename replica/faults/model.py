@@ -50,7 +50,7 @@ class Step:
     message: str | None = None
     during: Callable[[Context, Crawl], None] | None = None
     state: Path | None = None  # None: the context's state folder
-    timeout: float = RUN_TIMEOUT  # the run is killed (and counts as hung) past this
+    timeout: float = RUN_TIMEOUT  # seconds the run may take: it is killed past them
     stop_within: float | None = None  # seconds it may take to end after a signal
     # the crawl is killed past this resident memory (the machine is shared)
     rss_ceiling_mb: float = RSS_CEILING_MB
@@ -94,6 +94,10 @@ class Context:
     # crawls started beside the running one, with their step
     beside: list[tuple[Crawl, Step]] = field(default_factory=list)
     hits_from: int = 0  # the server's hit count when the running step started
+    records: dict[str, dict[str, Any]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.records = {r["path"]: r for r in self.truth}
 
     @property
     def tmp(self) -> Path:
@@ -130,7 +134,7 @@ class Context:
         return paths[offset::step][:count]
 
     def record(self, path: str) -> dict[str, Any]:
-        return self._records()[path]
+        return self.records[path]
 
     def plain_stories(self, section: str, page: int) -> list[str]:
         """Stories of a listing page with a page of the common kind: plain paragraphs,
@@ -150,16 +154,10 @@ class Context:
     def story_key(self, path: str) -> str:
         """The story a path is: a copy (exact or near) is the story it copies (of the
         two, either may be the one delivered)."""
-        record = self._records().get(path)
+        record = self.records.get(path)
         if record is not None and record["expect"] == "duplicate":
             return str(record["duplicate_of"])
         return path
-
-    def _records(self) -> dict[str, dict[str, Any]]:
-        records = self.scratch.get("_records")
-        if records is None:
-            records = self.scratch["_records"] = {r["path"]: r for r in self.truth}
-        return records
 
     def single_stories(self, sections: Iterable[str] | None = None) -> set[str]:
         """The stories listed in ``sections`` (default: the crawled ones) that must be
@@ -340,8 +338,8 @@ def counted(n: int, *keys: str) -> Check:
 
 
 def logged(n: int, key: str, reason: str) -> Check:
-    """Run ``n`` logs a warning naming each page in ``ctx.scratch[key]`` (its URL) and
-    a reason matching ``reason``."""
+    """Run ``n`` logs a line naming each page in ``ctx.scratch[key]`` (its URL) and a
+    reason matching ``reason``."""
 
     def check(ctx: Context, runs: list[RunResult]) -> list[str]:
         stderr = runs[n - 1].stderr if len(runs) >= n else ""

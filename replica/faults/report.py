@@ -312,7 +312,7 @@ def _record(row: Row, ctx: Context, case: Case, number: int, result: RunResult, 
 def _count(row: Row, ctx: Context) -> None:
     """Expected, delivered, lost, duplicated, unexpected and damaged stories."""
     sections = set(ctx.sections)
-    records = {r["path"]: r for r in ctx.truth}
+    records = ctx.records
     key = ctx.story_key
     wanted = ctx.expect_story or (lambda r: bool(set(r["listed_in"]) & sections))
     expected = {
