@@ -357,7 +357,7 @@ def test_a_spam_anchor_inside_real_paragraphs_is_removed_and_the_sentences_kept(
 
 
 @fault("spam-anchor-in-every-paragraph")
-@known_failure("every paragraph is removed as spam, and the story dropped as SpamPage")
+@known_failure("the page is judged spam as a whole: the story is dropped as SpamPage")
 def test_a_story_with_a_spam_anchor_in_every_paragraph_is_still_delivered(row: Row) -> None:
     assert_right(row)
 
@@ -516,8 +516,8 @@ def test_an_endless_answer_loses_no_other_story(row: Row) -> None:
 
 @fault("listing-100k-links")
 @known_failure(
-    "every link of a listing is followed (no ECNS_MAX_LINKS_PER_LISTING): 2,000 requests"
-    " for one page, 100,000 queued for the other, memory past 250 MB"
+    "every link of a listing is followed (no ECNS_MAX_LINKS_PER_LISTING): all 2,000 of one"
+    " page are requested, the 100,000 of the other take memory past 250 MB"
 )
 def test_a_listing_of_many_links_makes_a_bounded_number_of_requests(row: Row) -> None:
     assert_survived(row)
