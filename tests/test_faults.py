@@ -303,28 +303,21 @@ def test_every_article_answering_500_fails_each_run_and_delivers_nothing(row: Ro
 
 
 @fault("giveup-500-three-runs")
-@known_failure(GIVES_UP_AFTER_THREE_RUNS)
 def test_stories_that_answered_500_in_three_failed_runs_are_delivered_after(row: Row) -> None:
     assert_lost_nothing(row)
 
 
 @fault("giveup-empty-200-three-runs")
-@known_failure("an empty 200 is counted as a page cut short, not as a failed download: exit 0")
 def test_every_article_an_empty_200_fails_each_run_with_5(row: Row) -> None:
     assert_survived(row)
 
 
 @fault("giveup-empty-200-three-runs")
-@known_failure(GIVES_UP_AFTER_THREE_RUNS)
 def test_stories_that_were_empty_in_three_runs_are_delivered_after(row: Row) -> None:
     assert_lost_nothing(row)
 
 
 @fault("declared-gbk-utf8-bytes")
-@known_failure(
-    "the header's charset=gbk wins over the UTF-8 bytes: the pages fail as undecodable"
-    " (article_errors), nothing is delivered and the stories are given up after 3 runs"
-)
 def test_utf8_pages_declared_gbk_are_decoded_as_utf8_in_the_first_run(row: Row) -> None:
     assert_right(row)
 
@@ -335,7 +328,6 @@ def test_a_listed_story_that_answers_404_leaves_the_runs_complete(row: Row) -> N
 
 
 @fault("listed-404-until-published")
-@known_failure("a story not found (404) in 3 runs is given up: it is not fetched once published")
 def test_a_listed_story_that_answered_404_is_delivered_once_published(row: Row) -> None:
     assert_lost_nothing(row)
 
@@ -349,7 +341,6 @@ def test_a_story_with_a_spam_anchor_in_two_paragraphs_is_delivered_once(row: Row
 
 
 @fault("spam-anchor-in-2-of-17")
-@known_failure("a real paragraph holding one off-site casino anchor is removed whole as spam")
 def test_a_spam_anchor_inside_real_paragraphs_is_removed_and_the_sentences_kept(
     row: Row,
 ) -> None:
@@ -357,7 +348,6 @@ def test_a_spam_anchor_inside_real_paragraphs_is_removed_and_the_sentences_kept(
 
 
 @fault("spam-anchor-in-every-paragraph")
-@known_failure("the page is judged spam as a whole: the story is dropped as SpamPage")
 def test_a_story_with_a_spam_anchor_in_every_paragraph_is_still_delivered(row: Row) -> None:
     assert_right(row)
 
@@ -366,20 +356,11 @@ def test_a_story_with_a_spam_anchor_in_every_paragraph_is_still_delivered(row: R
 
 
 @fault("deep-nesting-3000-divs")
-@known_failure(
-    "the parser drops what follows depth ~2,048: the page is dropped as MissingBody (a"
-    " validation drop, not a failed page), and the next run, stopping at known ground on"
-    " page 1, never fetches it again"
-)
 def test_a_page_nested_3000_deep_is_counted_failed_not_delivered_short(row: Row) -> None:
     assert_survived(row)
 
 
 @fault("deep-nesting-3000-divs")
-@known_failure(
-    "an invalid page does not leave its section unpaged: the next run stops at page 1"
-    " (known ground) and never reaches the story on page 2"
-)
 def test_a_page_nested_3000_deep_is_delivered_whole_once_served_normally(row: Row) -> None:
     assert_lost_nothing(row)
 
@@ -400,10 +381,6 @@ def test_deleting_the_state_folder_delivers_every_story_again_once(row: Row) -> 
 
 
 @fault("document-tail-missing")
-@known_failure(
-    "a page without </body></html> is taken as cut short even with its body's end mark:"
-    " withheld (and given up after 3 runs)"
-)
 def test_a_page_whose_body_is_whole_but_document_tail_missing_is_delivered(row: Row) -> None:
     assert_survived(row)
 
@@ -421,7 +398,6 @@ NOT_COUNTED_AS_DOWNLOAD_FAILURES = (
 
 
 @fault("all-articles-empty")
-@known_failure(NOT_COUNTED_AS_DOWNLOAD_FAILURES)
 def test_a_run_where_every_article_is_empty_exits_5(row: Row) -> None:
     assert_survived(row)
 
@@ -432,7 +408,6 @@ def test_stories_empty_in_a_failed_run_are_delivered_by_the_next(row: Row) -> No
 
 
 @fault("all-articles-cut")
-@known_failure(NOT_COUNTED_AS_DOWNLOAD_FAILURES)
 def test_a_run_where_every_article_is_cut_short_exits_5(row: Row) -> None:
     assert_survived(row)
 
@@ -443,16 +418,11 @@ def test_stories_cut_short_in_a_failed_run_are_delivered_by_the_next(row: Row) -
 
 
 @fault("all-articles-undecodable")
-@known_failure(NOT_COUNTED_AS_DOWNLOAD_FAILURES)
 def test_a_run_where_every_article_is_undecodable_exits_5(row: Row) -> None:
     assert_survived(row)
 
 
 @fault("all-articles-undecodable")
-@known_failure(
-    "an undecodable page does not leave its section unpaged: the next run stops at page 1"
-    " (known ground) and never fetches page 2's stories again"
-)
 def test_stories_undecodable_in_a_failed_run_are_delivered_by_the_next(row: Row) -> None:
     assert_lost_nothing(row)
 
@@ -466,7 +436,6 @@ NO_SIZE_CAP = (
 
 
 @fault("10mb-page")
-@known_failure(NO_SIZE_CAP)
 def test_a_10mb_article_and_listing_page_are_not_read_and_counted(row: Row) -> None:
     assert_survived(row)
 
@@ -482,7 +451,6 @@ def test_a_3mb_article_and_listing_page_are_read_whole(row: Row) -> None:
 
 
 @fault("50mb-page")
-@known_failure(NO_SIZE_CAP)
 def test_a_50mb_article_is_not_read_and_memory_stays_bounded(row: Row) -> None:
     assert_survived(row)
 
@@ -493,7 +461,6 @@ def test_a_50mb_article_loses_no_other_story(row: Row) -> None:
 
 
 @fault("gzip-bomb")
-@known_failure(NO_SIZE_CAP + "; the 1 GB inflated body passes any bound (killed by the suite)")
 def test_a_gzip_bomb_is_not_inflated_and_memory_stays_bounded(row: Row) -> None:
     assert_survived(row)
 
@@ -504,7 +471,6 @@ def test_a_gzip_bomb_loses_no_other_story(row: Row) -> None:
 
 
 @fault("endless-chunked")
-@known_failure(NO_SIZE_CAP + "; the endless answer is read until memory is killed")
 def test_an_endless_answer_is_cut_and_memory_stays_bounded(row: Row) -> None:
     assert_survived(row)
 
@@ -515,10 +481,6 @@ def test_an_endless_answer_loses_no_other_story(row: Row) -> None:
 
 
 @fault("listing-100k-links")
-@known_failure(
-    "every link of a listing is followed (no ECNS_MAX_LINKS_PER_LISTING): all 2,000 of one"
-    " page are requested, the 100,000 of the other take memory past 250 MB"
-)
 def test_a_listing_of_many_links_makes_a_bounded_number_of_requests(row: Row) -> None:
     assert_survived(row)
 
@@ -529,7 +491,6 @@ def test_a_listing_of_many_links_loses_no_story(row: Row) -> None:
 
 
 @fault("editor-100k-chars")
-@known_failure("the editor span's 100,000 characters are delivered as the editor")
 def test_an_editor_of_100k_characters_is_null_and_the_story_delivered(row: Row) -> None:
     assert_survived(row)
 
@@ -548,7 +509,6 @@ WAITS_FOR_DOWNLOADS = (
 
 
 @fault("sigterm-hung-download")
-@known_failure(WAITS_FOR_DOWNLOADS)
 def test_sigterm_during_a_hung_download_ends_the_run_within_30_s(row: Row) -> None:
     assert_survived(row)
 
@@ -559,7 +519,6 @@ def test_stories_after_a_sigterm_during_a_hung_download_are_delivered_next(row: 
 
 
 @fault("sigterm-retry-after")
-@known_failure(WAITS_FOR_DOWNLOADS)
 def test_sigterm_during_a_long_retry_after_ends_the_run_within_30_s(row: Row) -> None:
     assert_survived(row)
 
@@ -570,7 +529,6 @@ def test_stories_after_a_sigterm_during_retry_after_are_delivered_next(row: Row)
 
 
 @fault("closespider-timeout-hung")
-@known_failure(WAITS_FOR_DOWNLOADS)
 def test_closespider_timeout_on_a_hung_server_ends_the_run_within_40_s(row: Row) -> None:
     assert_survived(row)
 
@@ -584,7 +542,6 @@ def test_stories_after_a_closespider_timeout_on_a_hung_server_are_delivered(row:
 
 
 @fault("script-in-info-spans")
-@known_failure("the spans' text is read with string(): script and style code included")
 def test_script_and_style_never_reach_the_editor_or_source(row: Row) -> None:
     assert_survived(row)
 
@@ -595,16 +552,11 @@ def test_a_story_with_script_in_its_spans_is_delivered(row: Row) -> None:
 
 
 @fault("svg-mathml-in-body")
-@known_failure("SVG and MathML text is body text (title, desc, text, mi, mtext)")
 def test_svg_and_mathml_text_never_reaches_the_body(row: Row) -> None:
     assert_right(row)
 
 
 @fault("bidi-invisible-chars")
-@known_failure(
-    "bidi controls, marks and the Hangul filler are kept in every field; a mark in the"
-    " time span hides the time (read as the source)"
-)
 def test_bidi_controls_and_invisible_characters_never_reach_a_field(row: Row) -> None:
     assert_right(row)
 
@@ -615,7 +567,6 @@ def test_a_story_with_bare_text_in_its_body_is_delivered_once(row: Row) -> None:
 
 
 @fault("bare-text-order")
-@known_failure("the container's own text is one block, put before every paragraph")
 def test_bare_text_in_the_body_container_keeps_its_document_order(row: Row) -> None:
     assert_lost_nothing(row)
 
@@ -624,10 +575,6 @@ def test_bare_text_in_the_body_container_keeps_its_document_order(row: Row) -> N
 
 
 @fault("shared-output-two-states")
-@known_failure(
-    "the lock is the state folder's: a run with another state on the same output folder"
-    " runs, moves the first run's live files aside (.discarded) and delivers again"
-)
 def test_a_second_run_on_the_same_output_folder_exits_3_and_touches_nothing(row: Row) -> None:
     assert_right(row)
 
@@ -636,7 +583,6 @@ def test_a_second_run_on_the_same_output_folder_exits_3_and_touches_nothing(row:
 
 
 @fault("robots-503")
-@known_failure("robots.txt answering 503 is read as allowing everything: the crawl goes on")
 def test_robots_txt_answering_503_stops_the_run_with_4_requesting_nothing(row: Row) -> None:
     assert_survived(row)
 
@@ -667,7 +613,6 @@ def test_a_sigkill_loses_no_story(row: Row) -> None:
 
 
 @fault("not-fetched-reasons")
-@known_failure("a cancelled or data-loss download has an empty error message")
 def test_a_cancelled_or_data_loss_download_is_logged_with_a_reason(row: Row) -> None:
     assert_survived(row)
 
@@ -678,7 +623,6 @@ def test_cancelled_and_data_loss_downloads_lose_nothing(row: Row) -> None:
 
 
 @fault("robots-disallow-all-listings")
-@known_failure("listings forbidden by robots.txt end as 'no section listing page (all 404)'")
 def test_robots_txt_disallowing_every_listing_is_the_reason_given(row: Row) -> None:
     assert_survived(row)
 
