@@ -221,8 +221,7 @@ class Run:
                 continue  # named by its run's manifest
             path = self.output_dir / name
             aside = path.with_name(path.name + DISCARDED_SUFFIX)
-            os.replace(path, aside)
-            os.utime(aside)  # kept discarded_keep_days from now
+            os.replace(path, aside)  # its age stays the dead run's last write
             logger.warning(
                 "Discarded %s, left by a run that did not finish (now %s); its stories "
                 "will be crawled and delivered again.",
@@ -254,10 +253,10 @@ class Run:
         )
 
     def _remove_debris(self) -> None:
-        """Remove what earlier runs set aside or left behind, once it is older than
-        ``discarded_keep_days``: ``.discarded`` files (kept that long for a look at
-        what a killed run wrote) and write probes of a killed start-up (any age: both
-        folders are locked)."""
+        """Remove what earlier runs set aside or left behind: ``.discarded`` files
+        once their dead run last wrote them ``discarded_keep_days`` ago (kept that long
+        for a look at what a killed run wrote), and write probes of a killed start-up
+        (any age: both folders are locked)."""
         horizon = datetime.now(UTC).timestamp() - self.discarded_keep_days * 86400
         for entry in os.scandir(self.output_dir):
             name = entry.name

@@ -369,10 +369,6 @@ def test_a_page_nested_3000_deep_is_delivered_whole_once_served_normally(row: Ro
 
 
 @fault("reset-state-folder")
-@known_failure(
-    "a fresh state reads the old complete manifests and records their stories as"
-    " delivered ('Recovered run'): the run after a reset delivers nothing"
-)
 def test_deleting_the_state_folder_delivers_every_story_again_once(row: Row) -> None:
     assert_right(row)
 
@@ -596,10 +592,6 @@ def test_stories_are_delivered_once_robots_txt_answers_again(row: Row) -> None:
 
 
 @fault("debris-after-sigkill")
-@known_failure(
-    "the request filter's newscrawl-seen-* folder outlives a SIGKILL in TMPDIR, and old"
-    " .part, .discarded and probe files are kept forever"
-)
 def test_debris_of_killed_runs_is_removed(row: Row) -> None:
     assert_survived(row)
 
@@ -633,10 +625,6 @@ def test_stories_are_delivered_once_robots_txt_allows_the_listings(row: Row) -> 
 
 
 @fault("listings-redirect-offsite")
-@known_failure(
-    "listings redirected off the site are dropped unanswered: 'no section listing page"
-    " exists (all 404)'"
-)
 def test_listings_redirected_off_site_are_the_reason_given(row: Row) -> None:
     assert_survived(row)
 
@@ -647,10 +635,6 @@ def test_stories_are_delivered_once_the_listings_stop_redirecting(row: Row) -> N
 
 
 @fault("redirect-messages")
-@known_failure(
-    "a story redirected in a loop (a repeated request) or off the site is dropped"
-    " silently: no warning, no stat"
-)
 def test_redirected_stories_are_logged_with_their_url_and_counted(row: Row) -> None:
     assert_survived(row)
 

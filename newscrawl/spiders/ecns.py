@@ -30,6 +30,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
@@ -196,6 +197,7 @@ class EcnsSpider(scrapy.Spider):
         spider.max_links = settings.getint("ECNS_MAX_LINKS_PER_LISTING")
         spider.revisit_hours = settings.getfloat("NEWSCRAWL_REVISIT_HOURS")
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider.request_scheduled, signal=signals.request_scheduled)
         return spider
 
     @property
@@ -356,29 +358,55 @@ class EcnsSpider(scrapy.Spider):
     def request_dropped(self, request: scrapy.Request) -> None:
         """A request the scheduler refused as a repeat. A story listed twice (in two
         sections, or on two pages as the listing shifts) is requested twice, and the
-        first request answers for the repeat. A redirect back to a page already
-        requested is a loop: the story (or listing) is never answered."""
+        first request answers for the repeat. A redirect to a page already requested
+        (a loop) leaves its story or listing without an answer: a failure."""
         redirects = request.meta.get("redirect_urls")
         if request.callback == self.parse_article:
-            url = requested_url(request)
-            sections = self.answered(url)
+            sections = self.answered(requested_url(request))
             if redirects:
-                reason = f"redirect loop ({' -> '.join([*redirects, request.url])})"
-                self.crawler.stats.inc_value("newscrawl/article_redirect_loops")
-                self.crawler.stats.inc_value("newscrawl/article_download_errors")
-                logger.warning("Article %s not fetched: %s", url, reason)
-                self.story_not_fetched(url, sections, reason)
+                self.redirect_failed(request, sections, "redirect_loops", "already requested")
         elif request.callback == self.parse_listing and redirects:
+            self.redirect_failed(request, set(), "redirect_loops", "already requested")
+
+    def request_scheduled(self, request: scrapy.Request) -> None:
+        """Scrapy's OffsiteMiddleware drops a redirect off the site when it is
+        scheduled, with no errback and no signal: the spider says it here."""
+        redirects = request.meta.get("redirect_urls")
+        host = urlparse_cached(request).hostname or ""
+        if not redirects or any(
+            host == domain or host.endswith(f".{domain}") for domain in self.allowed_domains
+        ):
+            return
+        if request.callback == self.parse_article:
+            sections = self.answered(requested_url(request))
+            self.redirect_failed(request, sections, "redirects_offsite", "off the site")
+        elif request.callback == self.parse_listing:
+            self.redirect_failed(request, set(), "redirects_offsite", "off the site")
+
+    def redirect_failed(
+        self, request: scrapy.Request, sections: set[str], stat: str, where: str
+    ) -> None:
+        """A story or listing whose redirects lead nowhere it can be fetched."""
+        chain = " -> ".join([*request.meta.get("redirect_urls", []), request.url])
+        reason = f"redirected to a page {where} ({chain})"
+        stats = self.crawler.stats
+        if request.callback == self.parse_listing:
             section = request.cb_kwargs["section"]
-            self.crawler.stats.inc_value("newscrawl/listing_errors")
-            self.crawler.stats.inc_value("newscrawl/listing_redirect_loops")
-            logger.error(
-                "%s: listing %s not fetched: redirect loop (%s)",
-                section,
-                redirects[0],
-                " -> ".join([*redirects, request.url]),
+            stats.inc_value("newscrawl/listing_errors")
+            stats.inc_value(
+                "newscrawl/listings_redirected_offsite"
+                if stat == "redirects_offsite"
+                else "newscrawl/listing_redirect_loops"
+            )
+            logger.warning(
+                "%s: listing %s not fetched: %s", section, requested_url(request), reason
             )
             self.incomplete_sections.add(section)
+            return
+        stats.inc_value(f"newscrawl/article_{stat}")
+        stats.inc_value("newscrawl/article_download_errors")
+        logger.warning("Article %s not fetched: %s", requested_url(request), reason)
+        self.story_not_fetched(requested_url(request), sections, reason)
 
     def older_than_since(self, entry: ListingEntry) -> bool:
         if self.since is None:

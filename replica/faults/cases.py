@@ -397,8 +397,11 @@ def _reset(ctx: Context) -> list[Step]:
     ctx.times = 2
 
     def delete_state(c: Context) -> None:
+        # The runs' files and manifests (the output folder's lock file is each run's).
         c.scratch["files_before_reset"] = {
-            p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in c.out.iterdir()
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in c.out.iterdir()
+            if not p.name.startswith(".")
         }
         shutil.rmtree(c.state)
 
