@@ -213,7 +213,7 @@ def seed_known(path: Path, stories: list[tuple[str, str]], known: int, seed: int
             "INSERT OR IGNORE INTO neardup_keys (key, story, share) VALUES (?, ?, ?)",
             zip(keys.tolist(), owners.tolist(), [share] * len(keys), strict=True),
         )
-        filter_.add(keys)
+        filter_.add(keys.tolist())
     blob_rng = random.Random(seed)
 
     def docs_rows() -> Iterator[tuple]:

@@ -26,11 +26,11 @@ to a short story, so the module works in two steps.
    boilerplate and ignored. At a million stories each key probe is a disk read,
    so a fixed 16 MiB bit filter (``KeyFilter``) over the delivered keys skips the
    probes of keys no story has.
-   Earlier versions also indexed MinHash-LSH bands over word 5-shingles; with
-   the sentences sampled, recall and false merges measured the same without
-   them (``bench/neardup_bench.py``). SimHash was rejected before that: two
+   MinHash-LSH bands over word 5-shingles would add nothing: with the sentences
+   sampled, recall and false merges are the same without them
+   (``bench/neardup_bench.py``). SimHash cannot tell copies from rewrites: two
    sentences added to a story flip as many of its bits as separate the closest
-   distinct stories.
+   distinct stories (``bench/neardup_bench.py --compare``).
 2. **Verification** (precision): the two stories compared sentence by sentence,
    from a stored list of sentence hashes (8 bytes a sentence), read with the
    story in one B-tree descent (``neardup_docs`` is keyed by story). The edits
@@ -52,9 +52,9 @@ CRCs compose (the CRC of ``a + b`` follows from those of ``a`` and ``b`` and the
 length of ``b``), so a boundary that punctuation moved (two sentences joined by a
 semicolon, "Mr." written "Mr") is found again by re-joining neighbours. A
 fingerprint is a handful of passes of bytes methods and one compiled regular
-expression over the whole body, then ``zlib.crc32`` mapped over the sentences
-(~15 µs for 2,800 bytes): an earlier version made ~30 numpy calls a body, and at
-a few thousand bytes a body each call's fixed cost was most of the lookup.
+expression over the whole body, then ``zlib.crc32`` mapped over the sentences: at
+a few thousand bytes a body, the fixed cost of each call weighs more than the
+bytes, so the calls are few and each does its pass in C.
 
 Versions: a corrected story delivered again adds a fingerprint for the same URL.
 Keys belong to the story (a hash of its URL), not to each version, so versions
@@ -78,13 +78,11 @@ import time
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
 from typing import NamedTuple
-
-import numpy as np
 
 # --- thresholds and sizes --------------------------------------------------------
 
@@ -96,17 +94,16 @@ KEYS_PER_STORY = 12
 # none of these found a near copy, and not at all if no story has any of these.
 # A copy's least keys are nearly all its story's least (it added or changed a few
 # sentences), so most copies are settled, and most new stories dismissed, by the
-# first round: each key a story has costs a B-tree read (~3 µs at a million
-# stories). Keys marked boilerplate are left out of the rounds. Recall measured
-# the same with 3 as with all at once; with 2, the replica's new stories (which
-# share template sentences with known ones) were read and verified half again as
-# long, with 4 the copies paid a key read more.
+# first round: each key a story has costs a B-tree read. Keys marked boilerplate
+# are left out of the rounds. Recall is the same with 3 as with all at once; with
+# 2, the replica's new stories (which share template sentences with known ones)
+# are read and verified half again as long, with 4 the copies pay a key read more.
 FIRST_PROBES = 3
 # A copy's least key nearly always names its story and no other: when it does, that
-# story is verified before any other key is read (two B-tree reads less a copy,
-# 5-8% of its lookup, measured in one process; new stories of the templated
-# replica, whose least key is more often some story's template sentence, pay ~10%
-# more, real ones nothing). With 2 keys copies saved half as much.
+# story is verified before any other key is read (two B-tree reads less a copy;
+# new stories of the templated replica, whose least key is more often some
+# story's template sentence, pay a little more, real ones nothing). With 2 keys
+# copies save half as much.
 EARLY_PROBES = 1
 # Key sentences a lookup probes, the least first: a known story's sampled
 # sentences that the copy kept are among the copy's least unless more sentences
@@ -121,10 +118,10 @@ KEY_MAX_STORIES = 4
 # A candidate is verified only if the key sentences it shares with the body hold
 # this share of the letters of its sampled key sentences, or of the body's
 # (its KEYS_PER_STORY least keys), boilerplate aside (see the module docstring).
-# At 0.4 recall measured as with no threshold at all, while half of the other
+# At 0.4 recall is as with no threshold at all, while half of the other
 # candidates of the benchmarks (distinct stories sharing a template sentence or
 # two) are not read; at 0.5 a two-sentence flash whose second sentence is
-# boilerplate fell below it.
+# boilerplate falls below it.
 MIN_KEY_SHARE = 0.4
 # Bits of the filter that spares lookups a disk read for keys no delivered story
 # has: 2**27 bits (16 MiB) whatever the number of stories. With a million stories
@@ -179,7 +176,7 @@ def normalize(body: str) -> bytes:
     if found < 0:
         return data
     # The lead regex runs on the few bytes around each "ecns" only: over a whole
-    # body it costs ~10 ns a byte (30 µs), more than the rest of a fingerprint.
+    # body it would cost more than the rest of a fingerprint.
     out: list[bytes] = []
     done = 0
     while found >= 0:
@@ -283,8 +280,8 @@ class Sentences:
 
 class Fingerprint:
     """What the index needs of one body: its sentences' hashes, found in a few
-    passes of bytes methods and one regular expression over the body (~2,000
-    bytes, a few µs) and one ``zlib.crc32`` call a sentence; its keys only when
+    passes of bytes methods and one regular expression over the body and one
+    ``zlib.crc32`` call a sentence; its keys only when
     asked for, so a body too short to index costs no more."""
 
     __slots__ = (
@@ -524,90 +521,88 @@ class KeyFilter:
     gains bits (a key of a story discarded later costs a read, never a miss); its
     invariant is that every delivered key has its bit set. Stored in
     ``neardup_filter`` in chunks, updated by ``promote``. A key's bit is chosen by
-    the high bits of its 32 (keys are CRC-32s: well mixed); a shift then a mask
-    picks the same bit for a key in Python and in numpy, whatever its size."""
+    the high bits of its 32 (keys are CRC-32s: well mixed): bit ``slot & 7`` of
+    byte ``slot >> 3`` of ``bits``, with ``slot = key >> shift & mask``."""
 
-    def __init__(self, bits: np.ndarray) -> None:
+    __slots__ = ("bits", "mask", "shift")
+
+    def __init__(self, bits: bytearray) -> None:
         self.bits = bits
         bits_log2 = (len(bits) * 8).bit_length() - 1
         self.shift = 32 - bits_log2
         self.mask = (1 << bits_log2) - 1
-        self._bytes: bytearray | None = None
 
-    def _lookup_bytes(self) -> bytearray:
-        """The bits as a bytearray that ``bits`` shares (made on the first lookup):
-        lookups test a handful of keys, and Python ints on a bytearray beat a
-        dozen numpy calls on arrays of 20 (~1.5 µs against ~4)."""
-        if self._bytes is None:
-            base = self.bits.base
-            if isinstance(base, memoryview) and isinstance(base.obj, bytearray):
-                self._bytes = base.obj
-            else:
-                self._bytes = bytearray(self.bits.tobytes())
-                self.bits = np.frombuffer(self._bytes, dtype=np.uint8)
-        return self._bytes
-
-    def _positions(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        slot = (keys.astype(np.int64, copy=False) >> self.shift) & self.mask
-        return (slot >> 3).astype(np.intp), np.left_shift(1, slot & 7).astype(np.uint8)
-
-    def may_contain(self, keys: np.ndarray) -> np.ndarray:
-        byte, mask = self._positions(keys)
-        return (self.bits[byte] & mask) != 0
+    def may_contain(self, keys: Iterable[int]) -> list[bool]:
+        """For each key, whether its bit is set."""
+        data, shift, byte_shift = self.bits, self.shift, self.shift + 3
+        byte_mask = self.mask >> 3
+        return [bool(data[k >> byte_shift & byte_mask] >> (k >> shift & 7) & 1) for k in keys]
 
     def known(self, keys: list[int]) -> list[int]:
         """Those of ``keys`` whose bit is set."""
-        data, shift, byte_shift = self._lookup_bytes(), self.shift, self.shift + 3
+        data, shift, byte_shift = self.bits, self.shift, self.shift + 3
         byte_mask = self.mask >> 3
         return [k for k in keys if data[k >> byte_shift & byte_mask] >> (k >> shift & 7) & 1]
 
-    def add(self, keys: np.ndarray) -> None:
-        byte, mask = self._positions(keys)
-        np.bitwise_or.at(self.bits, byte, mask)
-
-    def add_keys(self, keys: list[int]) -> None:
-        """``add`` for a story's few keys, given as Python ints (~1 µs, where numpy's
-        fixed costs are ~5)."""
-        data, shift, byte_shift = self._lookup_bytes(), self.shift, self.shift + 3
+    def add(self, keys: Iterable[int]) -> None:
+        """Set the bits of ``keys`` (a story's few, or a database's millions)."""
+        data, shift, byte_shift = self.bits, self.shift, self.shift + 3
         byte_mask = self.mask >> 3
         for k in keys:
             data[k >> byte_shift & byte_mask] |= 1 << (k >> shift & 7)
 
+    def add_rows(self, cursor: sqlite3.Cursor) -> bool:
+        """Set the bits of the keys a ``SELECT key ...`` returns, read in batches
+        (bounded memory whatever the number of rows). Returns whether it had any."""
+        found = False
+        while rows := cursor.fetchmany(1 << 16):
+            self.add(map(itemgetter(0), rows))
+            found = True
+        return found
+
+    def _chunk(self, chunk: int) -> memoryview:
+        return memoryview(self.bits)[chunk * _FILTER_CHUNK : (chunk + 1) * _FILTER_CHUNK]
+
     def merge_stored(self, db: sqlite3.Connection) -> None:
         """OR these bits into the stored filter, only the chunks that have any (read,
         merge, write: another process may have stored bits since)."""
-        chunks = self.bits.reshape(-1, _FILTER_CHUNK)
-        for chunk in np.flatnonzero(chunks.any(axis=1)).tolist():
+        for chunk in range(len(self.bits) // _FILTER_CHUNK):
+            bits = self._chunk(chunk)
+            if bits == _ZERO_CHUNK:
+                continue
             row = db.execute("SELECT bits FROM neardup_filter WHERE chunk = ?", (chunk,)).fetchone()
-            bits = chunks[chunk].copy()
+            merged = bytes(bits)
             if row is not None:
-                bits |= np.frombuffer(row[0], dtype=np.uint8)
+                merged = _or(merged, row[0])
             db.execute(
                 "INSERT OR REPLACE INTO neardup_filter (chunk, bits) VALUES (?, ?)",
-                (chunk, bits.tobytes()),
+                (chunk, merged),
             )
 
     @classmethod
     def empty(cls, bits_log2: int = FILTER_BITS_LOG2) -> KeyFilter:
-        return cls(np.zeros(1 << (bits_log2 - 3), dtype=np.uint8))
+        return cls(bytearray(1 << (bits_log2 - 3)))
 
     @classmethod
     def load(cls, db: sqlite3.Connection) -> KeyFilter:
-        bits = np.frombuffer(bytearray(_FILTER_BYTES), dtype=np.uint8)
+        loaded = cls(bytearray(_FILTER_BYTES))
         for chunk, blob in db.execute("SELECT chunk, bits FROM neardup_filter"):
-            bits[chunk * _FILTER_CHUNK : (chunk + 1) * _FILTER_CHUNK] = np.frombuffer(
-                blob, dtype=np.uint8
-            )
-        return cls(bits)
+            loaded._chunk(chunk)[:] = blob  # a stored chunk of another size raises
+        return loaded
 
-    def store(self, db: sqlite3.Connection, chunks: Sequence[int]) -> None:
+    def store(self, db: sqlite3.Connection, chunks: Iterable[int]) -> None:
         db.executemany(
             "INSERT OR REPLACE INTO neardup_filter (chunk, bits) VALUES (?, ?)",
-            (
-                (int(c), self.bits[c * _FILTER_CHUNK : (c + 1) * _FILTER_CHUNK].tobytes())
-                for c in chunks
-            ),
+            ((c, bytes(self._chunk(c))) for c in chunks),
         )
+
+
+_ZERO_CHUNK = bytes(_FILTER_CHUNK)
+
+
+def _or(a: bytes, b: bytes) -> bytes:
+    """Bitwise OR of two byte strings of one length (as big integers: one C pass)."""
+    return (int.from_bytes(a, "little") | int.from_bytes(b, "little")).to_bytes(len(a), "little")
 
 
 # --- the index -------------------------------------------------------------------
@@ -656,18 +651,6 @@ CREATE TABLE IF NOT EXISTS neardup_filter (
     bits BLOB NOT NULL
 );
 """
-# Tables of earlier layouts (keys per version, MinHash band keys, docs by rowid,
-# numpy polynomial hashes), dropped when found: never deployed.
-_OLD_LAYOUT = "".join(
-    f"DROP TABLE IF EXISTS {table};"
-    for table in (
-        "neardup_keys",
-        "neardup_docs",
-        "neardup_pending_keys",
-        "neardup_filter",
-        "neardup_boilerplate",
-    )
-)
 _MIN_KEY_SHARE = int(MIN_KEY_SHARE * 1000)  # per mille, as stored
 
 
@@ -692,10 +675,6 @@ class NearDuplicateIndex:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        # The current layout keys docs by (story, id); any other is an old one.
-        docs = {row[1]: row[5] for row in db.execute("PRAGMA table_info(neardup_docs)")}
-        if docs and (docs.get("story") != 1 or "copy" not in docs or "text_hash" in docs):
-            db.executescript(_OLD_LAYOUT)
         db.executescript(SCHEMA)
         self._last_id = 0
         self._has_stories = (
@@ -739,11 +718,9 @@ class NearDuplicateIndex:
 
     def rebuild_filter(self) -> None:
         """Rebuild the filter from the delivered keys (after a bulk load, or to drop
-        the bits of keys since discarded); ~5 s a million stories."""
+        the bits of keys since discarded): reads every delivered key."""
         bits = KeyFilter.empty()
-        cursor = self.db.execute("SELECT key FROM neardup_keys")
-        while rows := cursor.fetchmany(1 << 16):
-            bits.add(np.array(rows, dtype=np.int64).ravel())
+        bits.add_rows(self.db.execute("SELECT key FROM neardup_keys"))
         with _savepoint(self.db, "neardup_filter"):
             self.db.execute("DELETE FROM neardup_filter")
             bits.store(self.db, range(_FILTER_BYTES // _FILTER_CHUNK))
@@ -756,13 +733,9 @@ class NearDuplicateIndex:
             return None
         if run_id not in self._run_keys:
             keys = KeyFilter.empty(_RUN_FILTER_BITS_LOG2)
-            cursor = self.db.execute(
-                "SELECT key FROM neardup_pending_keys WHERE run_id = ?", (run_id,)
+            found = keys.add_rows(
+                self.db.execute("SELECT key FROM neardup_pending_keys WHERE run_id = ?", (run_id,))
             )
-            found = False
-            while rows := cursor.fetchmany(1 << 16):
-                keys.add(np.array(rows, dtype=np.int64).ravel())
-                found = True
             self._run_keys[run_id] = keys if found else None
         return self._run_keys[run_id]
 
@@ -880,7 +853,7 @@ class NearDuplicateIndex:
         exclude = None if exclude_url is None else story_of(exclude_url)
         # Two rounds: the FIRST_PROBES least keys, then (unless a close copy was
         # found) the others. A copy shares nearly all of them, and each key
-        # found is a B-tree read (~3 µs): most copies are settled by the first.
+        # found is a B-tree read: most copies are settled by the first.
         mine: dict[int, int] = {}  # key: the body's share, per mille
         probed = 0
         verified: list[int] = []
@@ -1031,7 +1004,7 @@ class NearDuplicateIndex:
             )
         self._changes += 1
         stored = [k for k, _, mine in held if not mine]
-        run_keys.add_keys(stored)
+        run_keys.add(stored)
         # The keys this story brought to the cap: the run's lookups skip them from
         # now on, as all lookups will once ``promote`` marks them.
         run_boilerplate.update(k for k in stored if known.get(k, (0,))[0] + 1 >= KEY_MAX_STORIES)
@@ -1044,7 +1017,8 @@ class NearDuplicateIndex:
         database without that table, every add of the run is promoted). Returns how
         many fingerprints were promoted."""
         # Correlated EXISTS: one primary-key probe per story of the run, where
-        # ``url IN (SELECT url FROM stories …)`` read every delivered URL (O(archive)).
+        # ``url IN (SELECT url FROM stories …)`` would read every delivered URL
+        # (O(archive)).
         # Delivered by this run: a correction added and then not written must not
         # be promoted because an earlier run delivered the story. A copy's text is
         # promoted if its story is delivered, by this run or an earlier one.
@@ -1079,10 +1053,10 @@ class NearDuplicateIndex:
                 (run_id,),
             )
             while rows := cursor.fetchmany(1 << 16):
-                values = np.array(rows, dtype=np.int64).ravel()
-                added.add(values)
+                keys = list(map(itemgetter(0), rows))
+                added.add(keys)
                 if self._filter is not None:
-                    self._filter.add(values)
+                    self._filter.add(keys)
             added.merge_stored(self.db)
             # In key order: B-tree leaves written once each. The cap needs no
             # check here: ``add`` counted this run's pending holders too.

@@ -1,7 +1,5 @@
 """Scrapy settings for newscrawl. Every project setting is documented in README.md."""
 
-from pathlib import Path
-
 BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
 NEWSPIDER_MODULE = "newscrawl.spiders"
@@ -92,8 +90,10 @@ ITEM_PIPELINES = {
 # The output's JSON Schema, checked on every item before it is written by
 # newscrawl's SchemaPipeline (fastjsonschema, jsonschema judging what it refuses;
 # spidermon's pipeline cost ~180 µs an item); an item that does not fit is dropped
-# (and its story retried by the next run).
-ARTICLE_SCHEMA = str(Path(__file__).parent / "schemas" / "article.schema.json")
+# (and its story retried by the next run). None: the schema the package ships
+# (newscrawl/schemas/article.schema.json, read with importlib.resources, so that it is
+# found inside the zipped egg scrapyd runs); a file path: that schema instead.
+ARTICLE_SCHEMA = None
 # Scrapy's default of 100 concurrent item tasks per response costs about a third of
 # throughput for nothing here (scrapy #5182).
 CONCURRENT_ITEMS = 16

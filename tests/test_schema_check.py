@@ -9,8 +9,6 @@ jsonschema refuses, which these tests pin on generated items.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import fastjsonschema
@@ -22,10 +20,9 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from newscrawl.items import ArticleItem
-from newscrawl.pipelines.validation import SchemaMismatch, SchemaPipeline
-from newscrawl.settings import ARTICLE_SCHEMA
+from newscrawl.pipelines.validation import SchemaMismatch, SchemaPipeline, article_schema
 
-SCHEMA: dict[str, Any] = json.loads(Path(ARTICLE_SCHEMA).read_text(encoding="utf-8"))
+SCHEMA: dict[str, Any] = article_schema()
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
 CHECK = fastjsonschema.compile(SCHEMA)
 

@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,14 @@ class SchemaMismatch(ArticleDrop):
 _REQUIRED_RE = re.compile(r"^'(.+)' is a required property$")
 
 
+def article_schema(path: str | None = None) -> dict[str, Any]:
+    """The output's JSON Schema: the one the package ships, read as package data
+    (``importlib.resources``: a filesystem path means nothing inside the zipped egg
+    scrapyd runs), or the file at ``path`` (the ``ARTICLE_SCHEMA`` setting)."""
+    source = Path(path) if path else files("newscrawl") / "schemas" / "article.schema.json"
+    return json.loads(source.read_text(encoding="utf-8"))
+
+
 class SchemaPipeline:
     """Stage 4: every item checked against the output's JSON Schema
     (``ARTICLE_SCHEMA``) before it is written; an item that does not fit is dropped
@@ -160,8 +169,7 @@ class SchemaPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SchemaPipeline:
-        path = Path(crawler.settings.get("ARTICLE_SCHEMA"))
-        return cls(json.loads(path.read_text(encoding="utf-8")), crawler.stats)
+        return cls(article_schema(crawler.settings.get("ARTICLE_SCHEMA")), crawler.stats)
 
     def _jsonschema(self) -> Any:
         """The jsonschema validator, imported and built on first need."""
