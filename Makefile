@@ -18,10 +18,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m replica.demo
 
-## Lint, format check and the whole test suite.
+## Lint, format check, type check and the whole test suite.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

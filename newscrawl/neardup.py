@@ -759,7 +759,8 @@ class NearDuplicateIndex:
             if not delivered:
                 return []
             return self.db.execute(_DELIVERED_POSTINGS[len(delivered)], delivered).fetchall()
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[int | str | None] = []
         if delivered:
             parts.append(_DELIVERED_POSTINGS[len(delivered)])
             params += delivered

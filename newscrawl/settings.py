@@ -84,7 +84,7 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.validation.ValidationPipeline": 100,
     "newscrawl.pipelines.spam.SpamPipeline": 200,
     "newscrawl.pipelines.duplicates.DuplicatesPipeline": 300,
-    "newscrawl.pipelines.validation.SchemaPipeline": 800,
+    "newscrawl.pipelines.schema.SchemaPipeline": 800,
     "newscrawl.pipelines.output.JsonLinesOutputPipeline": 900,
 }
 # The output's JSON Schema, checked on every item before it is written by

@@ -39,3 +39,33 @@ def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replica]:
     build_site(root)
     with ReplicaServer(root) as server:
         yield Replica(root, server.base_url)
+
+
+# Modules that run `scrapy crawl`, scrapyd or a build in subprocesses against servers
+# on 127.0.0.1: the slow layer (`pytest -m "not slow"` runs the rest in seconds).
+SLOW_MODULES = frozenset(
+    {
+        "test_bench_smoke",
+        "test_command_line",
+        "test_corrections",
+        "test_crawl",
+        "test_discovery",
+        "test_faults",
+        "test_giveup_command",
+        "test_limits",
+        "test_packaging",
+        "test_politeness",
+        "test_robots",
+        "test_scheduled_runs",
+        "test_scrapy_tools",
+        "test_scrapyd",
+        "test_setup_failures",
+        "test_stop",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 
 from newscrawl.pipelines.output import EXPORTED_FIELDS
-from newscrawl.pipelines.validation import article_schema
+from newscrawl.pipelines.schema import article_schema
 from newscrawl.state import DB_NAME
 from replica import spam as replica_spam
 from replica.localrun import crawl, read_jsonl

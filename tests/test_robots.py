@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from newscrawl.verdict import ExitCode
-from replica.faults import tracebacks
+from replica.faults.report import tracebacks
 from replica.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT, read_items
 from tests.conftest import Replica, crawl_stat
 from tests.hostile import Answer, HostileServer, story_paths

@@ -20,7 +20,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from newscrawl.items import ArticleItem
-from newscrawl.pipelines.validation import SchemaMismatch, SchemaPipeline, article_schema
+from newscrawl.pipelines.schema import SchemaMismatch, SchemaPipeline, article_schema
 
 SCHEMA: dict[str, Any] = article_schema()
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)

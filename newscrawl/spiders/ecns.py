@@ -89,11 +89,18 @@ def parse_flag(value: str | None) -> bool:
     raise ValueError(f"rss must be true or false, got {value!r}")
 
 
+def http_status(failure: Failure) -> int | None:
+    """The HTTP status of a failure Scrapy's HttpErrorMiddleware raised, else None."""
+    error = failure.value
+    return error.response.status if isinstance(error, HttpError) else None
+
+
 def describe_failure(failure: Failure) -> str:
     """What went wrong with a download, in words: the exception's message, or its
     kind when it carries none (a cancelled download, a connection lost)."""
-    if failure.check(HttpError):
-        return f"HTTP {failure.value.response.status}"
+    status = http_status(failure)
+    if status is not None:
+        return f"HTTP {status}"
     message = failure.getErrorMessage().strip()
     if failure.check(defer.CancelledError):
         return message or "download cancelled (larger than DOWNLOAD_MAXSIZE, or stopped)"
@@ -508,8 +515,8 @@ class EcnsSpider(scrapy.Spider):
             # fault; its sections are paged again by the next run.
             self.incomplete_sections.update(sections)
             return
-        if failure.check(HttpError):
-            status = failure.value.response.status
+        status = http_status(failure)
+        if status is not None:
             self.crawler.stats.inc_value(f"newscrawl/article_http_{status}")
             logger.info("Article %s: HTTP %d", request.url, status)
             if status in (404, 410) and request.cb_kwargs.get("revisit"):
@@ -552,7 +559,7 @@ class EcnsSpider(scrapy.Spider):
             stats.inc_value("newscrawl/listings_forbidden")
             self.section_done(section)
             return
-        if failure.check(HttpError) and failure.value.response.status == 404:
+        if http_status(failure) == 404:
             if page == 1:
                 logger.warning("%s: listing %s not found", section, request.url)
                 stats.inc_value("newscrawl/missing_sections")
