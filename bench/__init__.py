@@ -1,1 +1,1 @@
-"""Benchmarks of newscrawl (issue 6): ``python -m bench``, see ``bench/__main__.py``."""
+"""Benchmarks of newscrawl: ``python -m bench``, see ``bench/__main__.py``."""

@@ -1,4 +1,4 @@
-"""``python -m bench``: the four benchmarks of issue 6, one run, one report.
+"""``python -m bench``: the four benchmarks, one run, one report.
 
     python -m bench                      # all four (under 10 minutes), then the summary
     python -m bench throughput [--scale 12] [--rounds 9]

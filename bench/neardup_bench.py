@@ -70,7 +70,7 @@ RSS_TARGET_MB = 300
 
 # --- edits ------------------------------------------------------------------------
 
-# The replica's own edits (``replica.edits``), under the names.
+# The replica's own edits (``replica.edits``), under the names the targets use.
 EDITS: dict[str, Callable[[random.Random, str, list[str]], str | None]] = {
     "lead added": lambda rng, b, d: ecns_lead(rng, b),
     "sentence added": lambda rng, b, d: add_sentences(rng, b, d, 1),
@@ -83,7 +83,7 @@ EDITS: dict[str, Callable[[random.Random, str, list[str]], str | None]] = {
         rng, add_sentences(rng, ecns_lead(rng, b), d, 1)
     ),
 }
-REQUIRED = [k for k in EDITS if "+" not in k]  # the kinds; the last is extra
+REQUIRED = [k for k in EDITS if "+" not in k]  # the required kinds; the last is extra
 
 # --- corpora ----------------------------------------------------------------------
 

@@ -80,7 +80,7 @@ def machine_line(project: Path | None = None) -> str:
 
 @dataclass
 class Target:
-    """One of issue 6's targets and whether this run met it."""
+    """One of the benchmark's targets and whether this run met it."""
 
     name: str
     measured: str

@@ -3,8 +3,8 @@ and near copies, crawled twice, every delivered item compared with the truth.
 
     python -m replica dedup-check [--texts FILE.jsonl] [--seed S]
 
-Why: issue #4 is done when, against a replica built from real ECNS texts the
-project has not seen, two runs emit no exact duplicate and no near copy and lose no
+Why: duplicate detection holds when, against a replica built from real ECNS texts
+the project has not seen, two runs emit no exact duplicate and no near copy and lose no
 distinct story (recall >= 99%). Anyone with a file of texts (the format of
 ``../shared/reference/ecns/politics-2024-articles.jsonl``) runs this to see it; without
 ``--texts`` it checks the generated replica.

@@ -1,8 +1,8 @@
 """A labeled link-spam corpus, generated, and the measurement of the detector on it.
 
 Why it exists: a spam detector tuned on a handful of examples looks perfect on them and
-fails on the next hacked page, or worse, eats real paragraphs (issue 3, "Measured, not
-asserted"). This module writes, from a seed, article pages in the replica's own template
+fails on the next hacked page, or worse, eats real paragraphs: it must be measured, not
+asserted. This module writes, from a seed, article pages in the replica's own template
 (``replica.pages.render_article`` over copies of the replica's stories) whose
 clean paragraphs are known, with one spam injection each, of one form, in one variant and
 one position; and whole spam pages. Each page goes through what the crawler runs:
@@ -37,11 +37,6 @@ Forms (:data:`FORMS`) and where each is injected (:data:`FORM_POSITIONS`):
 - ``spam_page``: a gambling, lottery, pharma, adult or loan page in the site's template,
   under a spam title, the news title the URL once had, or "Home"; its body links, a
   pitch, or both, sometimes with an innocuous line ("All rights reserved…").
-
-``hidden_class`` and ``hidden_inline`` need the extraction to know the page's CSS and
-the inline elements' styles (:func:`extraction_sees_hidden_classes`,
-:func:`extraction_drops_hidden_inline`); until it does, they are measured and reported
-as pending.
 
 Clean text: the replica's paragraphs, and the hard cases of the issue written here
 (:data:`CLEAN_KINDS`): Chinese names in English sentences, city and province
@@ -79,7 +74,7 @@ from newscrawl.items import Block
 from newscrawl.loaders import load_article
 from newscrawl.normalize import normalize_space
 from newscrawl.pipelines.spam import site_hosts_for, strip_spam
-from newscrawl.spam import HIDDEN, judge_page
+from newscrawl.spam import judge_page
 from replica.localrun import REFERENCE_DIR
 from replica.model import DELIVERED, SiteModel, Story, build_model, site_href
 from replica.model import Block as ModelBlock
@@ -98,14 +93,11 @@ __all__ = [
     "CLEAN_KINDS",
     "FORMS",
     "FORM_POSITIONS",
-    "PENDING_FORMS",
     "REAL_ARTICLES",
     "Evaluation",
     "Sample",
     "corpus",
     "evaluate",
-    "extraction_drops_hidden_inline",
-    "extraction_sees_hidden_classes",
     "main",
     "real_samples",
 ]
@@ -155,9 +147,6 @@ FORM_POSITIONS: dict[str, tuple[str, ...]] = {
     KEYWORD_STUFFING: (BODY_START, BETWEEN, BODY_END, LOOSE, AFTER_FOOTER),
     SPAM_PAGE: (WHOLE_PAGE,),
 }
-# Forms the crawler can only catch once the extraction sees CSS classes and inline
-# styles; see extraction_sees_hidden_classes / extraction_drops_hidden_inline.
-PENDING_FORMS = (HIDDEN_CLASS, HIDDEN_INLINE)
 
 CLEAN_KINDS = (
     "replica",
@@ -1450,24 +1439,17 @@ class CleanResult:
 
 @dataclass
 class Evaluation:
-    """Everything :func:`evaluate` measured.
-
-    ``clean`` counts the clean paragraphs of the clean pages and of the pages of every
-    form the extraction is ready for; ``pending_clean`` those of the pages of pending
-    forms (a hidden inline element inside a real paragraph changes that paragraph's
-    text until the extraction leaves it out).
-    """
+    """Everything :func:`evaluate` measured; ``clean`` counts the clean paragraphs of
+    every page, clean or carrying spam."""
 
     seed: int
     samples: int
     forms: dict[str, FormResult]
     clean: CleanResult
     real: CleanResult | None
-    pending_clean: CleanResult = field(default_factory=CleanResult)
     real_path: Path | None = REAL_ARTICLES
     spam_pages_dropped: int = 0
     other_pages_dropped: int = 0
-    pending: dict[str, bool] = field(default_factory=dict)  # form -> extraction ready
 
     @property
     def spam_page_precision(self) -> float:
@@ -1495,11 +1477,6 @@ def evaluate(
     forms = {form: FormResult() for form in FORMS}
     clean = CleanResult()
     evaluation = Evaluation(seed, samples, forms, clean, None, real_path=real_path)
-    evaluation.pending = {
-        HIDDEN_CLASS: extraction_sees_hidden_classes(),
-        HIDDEN_INLINE: extraction_drops_hidden_inline(),
-    }
-    not_ready = {form for form, ready in evaluation.pending.items() if not ready}
     for sample in corpus(seed, samples):
         outcome = run_sample(sample)
         if sample.form is None:
@@ -1519,8 +1496,7 @@ def evaluate(
             result.spam_blocks += outcome.spam_blocks
             result.spam_flagged += outcome.spam_flagged
             result.clean_flagged += outcome.clean_flagged
-            pending = sample.form in not_ready
-            _account_clean(evaluation.pending_clean if pending else clean, sample, outcome)
+            _account_clean(clean, sample, outcome)
         result.caught += caught
         position = result.by_position[sample.position]
         position[0] += 1
@@ -1534,41 +1510,6 @@ def evaluate(
             _account_clean(real, sample, run_sample(sample))
         evaluation.real = real
     return evaluation
-
-
-# --- What the extraction can see ------------------------------------------------------------
-
-_PROBE_TEXT = "Visitors from many countries toured the old town on Sunday afternoon."
-
-
-def _probe_blocks(body: str) -> list[Block]:
-    html = (
-        "<html><head><style>.zq9hide{display:none}</style></head><body>"
-        f'<div class="content" id="yanse"><!--正文分页开始-->{body}<!--正文分页结束--></div>'
-        "</body></html>"
-    )
-    return list(extract_article(Selector(text=html), BASE_URL + "/news/").blocks)
-
-
-def extraction_sees_hidden_classes() -> bool:
-    """Whether a block hidden by a class of the page's ``<style>`` reaches the detector
-    as hidden (the extraction folds class rules into ``Block.style``)."""
-    from newscrawl.spam import classify_block
-
-    blocks = _probe_blocks(
-        f'<p>Real text stays.</p><div class="zq9hide"><p>{_PROBE_TEXT}</p></div>'
-    )
-    hosts = site_hosts_for(BASE_URL)
-    return any(b.text == _PROBE_TEXT and classify_block(b, hosts).reason == HIDDEN for b in blocks)
-
-
-def extraction_drops_hidden_inline() -> bool:
-    """Whether the text of a hidden inline element inside a paragraph stays out of that
-    paragraph's text (skipped, or made a block of its own that is judged hidden)."""
-    blocks = _probe_blocks(
-        f'<p>Real text stays. <span style="display:none">{_PROBE_TEXT}</span></p>'
-    )
-    return any(b.text == "Real text stays." for b in blocks)
 
 
 # --- Report -----------------------------------------------------------------------------------
@@ -1593,19 +1534,14 @@ def report(ev: Evaluation, misses: int = 3, out: Callable[[str], object] = print
         f"{'flagged':>7} {'clean flagged':>13}  reasons"
     )
     for form, r in ev.forms.items():
-        mark = ""
-        if form in ev.pending and not ev.pending[form]:
-            mark = " *"
         precision = ev.spam_page_precision if form == SPAM_PAGE else r.precision
         blocks = "-" if form == SPAM_PAGE else str(r.spam_blocks)
         flagged = "-" if form == SPAM_PAGE else str(r.spam_flagged)
         reasons = ", ".join(f"{k} {v}" for k, v in r.reasons.most_common())
         out(
-            f"{form + mark:<18} {r.samples:>7} {_pct(r.recall):>8} {_pct(precision):>9} "
+            f"{form:<18} {r.samples:>7} {_pct(r.recall):>8} {_pct(precision):>9} "
             f"{blocks:>11} {flagged:>7} {r.clean_flagged:>13}  {reasons}"
         )
-    if any(not ready for ready in ev.pending.values()):
-        out("  * needs the extraction to see CSS classes / hidden inline elements (pending)")
     out("")
     out("recall by position:")
     for form, r in ev.forms.items():
@@ -1623,12 +1559,6 @@ def report(ev: Evaluation, misses: int = 3, out: Callable[[str], object] = print
         "  by kind: "
         + ", ".join(f"{k} {lost_by_kind[k]}/{n}" for k, n in sorted(c.paragraphs.items()))
     )
-    pc = ev.pending_clean
-    if pc.pages:
-        out(
-            f"  pages of pending forms (not counted above): {pc.total} clean paragraphs, "
-            f"{len(pc.lost)} lost or changed, bodies exact {pc.bodies_exact}/{pc.bodies}"
-        )
     if ev.real is None:
         out(f"real texts: {ev.real_path} not present, skipped")
     else:

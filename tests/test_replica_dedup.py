@@ -1,4 +1,4 @@
-"""Duplicate detection end to end (issue #4's "done when"): a replica with exact
+"""Duplicate detection end to end: a replica with exact
 twins, cross-posts and near copies of every kind, crawled twice by the real
 crawler; no exact duplicate and no near copy emitted, no distinct story lost.
 
