@@ -7,14 +7,11 @@ garbage collector's permanent generation with ``gc.freeze()``.
 Why: a crawl allocates cyclic garbage all the time (responses and their selectors
 refer to each other), so the cyclic collector runs often, and each full collection
 walks every tracked object, the few hundred thousand of start-up included, which
-never become garbage. Frozen, they are no longer walked. Measured on the
-throughput benchmark's replica (3,265 pages), four crawls with and four without,
-interleaved: CPU 12.08 s against 12.67 s (medians), ~0.18 ms (5 %) less a page, peak
-RSS the same (~200 MB). The collector's thresholds are left alone: raising them
-trades memory for little CPU (5000, 20, 20 on top of the freeze: ~3 % less CPU, within
-the noise of three crawls each, for +40 MB of peak RSS, 240 MB against 198). No
-``gc.collect()`` first: it would add a full collection to every run's start-up, for
-the little garbage start-up leaves.
+never become garbage. Frozen, they are no longer walked: about 5 % less CPU a page
+for the same peak memory (``make bench``). The collector's thresholds are left alone:
+raising them trades tens of MB of peak memory for little CPU. No ``gc.collect()``
+first: it would add a full collection to every run's start-up, for the little
+garbage start-up leaves.
 ``NEWSCRAWL_GC_FREEZE = False`` turns it off.
 """
 
