@@ -5,6 +5,7 @@ traceback, no output or state folder created."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from newscrawl.verdict import ExitCode
+from replica.faults.server import STATUS, Faults, FaultServer, Rule
 from replica.localrun import PROJECT_ROOT
+from tests.conftest import Replica
 
 
 def scrapy(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
@@ -133,3 +136,72 @@ def test_a_user_agent_set_by_the_user_wins(tmp_path: Path) -> None:
         "LOG_LEVEL=ERROR",
     )
     assert shell.stdout.strip() == "my-archive-bot/2.0", shell.stderr[-2000:]
+
+
+# --- a run's own exit codes: its stderr is its summary line, and nothing else when the
+# log is off (`-s LOG_ENABLED=False`) ---------------------------------------------------
+
+
+def run_once(replica: Replica, base_url: str, tmp_path: Path, *extra: str):
+    return scrapy(
+        tmp_path,
+        "crawl",
+        "ecns",
+        "-a",
+        "sections=politics",
+        "-s",
+        f"NEWSCRAWL_OUTPUT_DIR={tmp_path / 'out'}",
+        "-s",
+        f"NEWSCRAWL_STATE_DIR={tmp_path / 'state'}",
+        "-s",
+        f"ECNS_BASE_URL={base_url}",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "RETRY_TIMES=0",
+        "-s",
+        "LOG_ENABLED=False",
+        *extra,
+    )
+
+
+def politics_stories(replica: Replica) -> frozenset[str]:
+    return frozenset(r["path"] for r in replica.truth() if "politics" in r.get("listed_in", ()))
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "line"),
+    [
+        (
+            "none",
+            ExitCode.OK,
+            r"^newscrawl: complete, \d+ new stories, 0 corrections, \d+ requests",
+        ),
+        ("down", ExitCode.SITE_UNREACHABLE, r"^newscrawl: FAILED \(exit 4\): no listing page"),
+        ("articles 500", ExitCode.CRAWL_ERRORS, r"^newscrawl: FAILED \(exit 5\): \d+ of \d+ pages"),
+        ("listings 404", ExitCode.LAYOUT_CHANGED, r"^newscrawl: FAILED \(exit 7\): no section"),
+        ("bad pipeline", ExitCode.ERROR, r"^newscrawl: FAILED \(exit 1\): the crawl could not"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and " " not in v[:3] else None,
+)
+def test_a_run_ends_with_its_code_and_one_summary_line(
+    replica: Replica, tmp_path: Path, fault: str, code: ExitCode, line: str
+) -> None:
+    extra: list[str] = []
+    rules = []
+    if fault == "articles 500":
+        rules = [Rule(STATUS, politics_stories(replica), statuses=(500,))]
+    elif fault == "listings 404":
+        listings = frozenset({"/news/politics/", "/news/politics/index.shtml"})
+        rules = [Rule(STATUS, listings, statuses=(404,))]
+    elif fault == "bad pipeline":
+        extra = ["-s", 'ITEM_PIPELINES={"newscrawl.no_such_module.Pipeline": 1}']
+    with FaultServer(replica.root, Faults(rules=rules)) as server:
+        base = "http://127.0.0.1:9" if fault == "down" else server.base_url
+        result = run_once(replica, base, tmp_path, *extra)
+    assert result.returncode == code, result.stderr[-2000:]
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr[-3000:]
+    assert re.match(line, lines[0]), lines[0]
