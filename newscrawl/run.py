@@ -244,7 +244,8 @@ class Run:
             if (self.output_dir / f["path"]).exists()
             for item in _read_jsonl(self.output_dir / f["path"])
         ]
-        self.state.recover_delivered_run(run_id, stories)
+        withdrawn = [(w["url"], unix_seconds(w["seen_at"])) for w in manifest.get("withdrawn", [])]
+        self.state.recover_delivered_run(run_id, stories, withdrawn)
         logger.warning(
             "Recovered run %s: its manifest is complete but it was stopped before "
             "recording its %d stories as delivered; recorded now.",
@@ -329,6 +330,15 @@ class Run:
                 {"url": g.url, "reason": g.detail or g.outcome, "failed_runs": g.failed_runs}
                 for g in given_up
             ],
+            "withdrawn": [
+                {
+                    "article_id": w.article_id,
+                    "url": w.url,
+                    "status": w.status,
+                    "seen_at": datetime.fromtimestamp(w.seen_at, UTC),
+                }
+                for w in self.state.withdrawals()
+            ],
             "stats": _manifest_stats(stats),
         }
         path = self.output_dir / f"{self.run_id}{MANIFEST_SUFFIX}"
@@ -369,11 +379,13 @@ def summary_line(
         return f"newscrawl: FAILED (exit {int(verdict.exit_code)}): {verdict.reason} -> {path}"
     corrections = stats.get("newscrawl/corrections", 0)
     given_up = stats.get("newscrawl/stories_given_up", 0)
+    withdrawn = len(manifest["withdrawn"])
     seconds = (manifest["finished_at"] - manifest["started_at"]).total_seconds()
     new = manifest["items"] - corrections
     parts = [
         f"{new} new {_plural(new, 'story', 'stories')}",
         f"{corrections} {_plural(corrections, 'correction', 'corrections')}",
+        f"{withdrawn} withdrawn",
         *([f"{given_up} given up"] if given_up else []),
         f"{stats.get('downloader/request_count', 0)} requests",
         f"{seconds:.0f} s",

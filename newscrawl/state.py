@@ -97,6 +97,14 @@ CREATE TABLE IF NOT EXISTS runs (
     delivered_at TEXT,
     metrics TEXT
 );
+CREATE TABLE IF NOT EXISTS withdrawals (
+    run_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    article_id TEXT,
+    status INTEGER NOT NULL,
+    seen_at INTEGER NOT NULL,
+    PRIMARY KEY (run_id, url)
+);
 CREATE TABLE IF NOT EXISTS sections (
     section TEXT PRIMARY KEY,
     paged_to_end INTEGER NOT NULL,
@@ -119,6 +127,14 @@ _GIVE_UP_COLUMNS = {
     "failed_runs": "INTEGER NOT NULL DEFAULT 0",
     "first_failed_at": "INTEGER",
     "given_up_at": "INTEGER",
+}
+# Columns of ``stories`` for take-downs: a delivered story a revisit found gone (404,
+# 410), by which run and when; when a later run confirmed it and reported it withdrawn.
+_WITHDRAWAL_COLUMNS = {
+    "gone_status": "INTEGER",
+    "gone_at": "INTEGER",
+    "gone_run": "TEXT",
+    "withdrawn_at": "INTEGER",
 }
 _STORY_INDEXES = """
 CREATE INDEX IF NOT EXISTS stories_published_at ON stories(published_at)
@@ -176,11 +192,23 @@ class GivenUp:
 
 
 @dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A delivered story taken down: gone (HTTP ``status``) on two revisits of two
+    runs, the last at ``seen_at`` (Unix seconds)."""
+
+    article_id: str | None
+    url: str
+    status: int
+    seen_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class Delivered:
     """What is known of a delivered story's latest version."""
 
     version: int
     revision: str | None  # None: delivered before revisions were recorded
+    withdrawn: bool = False  # reported withdrawn: a page seen again is delivered again
 
 
 def _now() -> str:
@@ -267,7 +295,7 @@ class StateStore:
 
     def _add_columns(self) -> None:
         for table, columns in (
-            ("stories", {**_REVISIT_COLUMNS, **_GIVE_UP_COLUMNS}),
+            ("stories", {**_REVISIT_COLUMNS, **_GIVE_UP_COLUMNS, **_WITHDRAWAL_COLUMNS}),
             ("pending", _REVISIT_COLUMNS),
         ):
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
@@ -283,6 +311,7 @@ class StateStore:
             stale = self.db.execute(
                 "DELETE FROM pending WHERE run_id != ?", (self.run_id,)
             ).rowcount
+            self.db.execute("DELETE FROM withdrawals WHERE run_id != ?", (self.run_id,))
             self.near.discard_other_runs(self.run_id)
             self.db.execute(
                 "UPDATE runs SET status = 'crashed' WHERE status = 'running' AND run_id != ?",
@@ -344,10 +373,11 @@ class StateStore:
     def delivered(self, url: str) -> Delivered | None:
         """The latest delivered version of ``url``, if any."""
         row = self.db.execute(
-            "SELECT version, revision FROM stories WHERE url = ? AND outcome = 'delivered'",
+            "SELECT version, revision, withdrawn_at IS NOT NULL FROM stories"
+            " WHERE url = ? AND outcome = 'delivered'",
             (url,),
         ).fetchone()
-        return Delivered(*row) if row else None
+        return Delivered(row[0], row[1], bool(row[2])) if row else None
 
     def due_revisits(self, now: int, window_s: int) -> list[str]:
         """Delivered stories published less than ``window_s`` seconds before ``now``
@@ -367,10 +397,51 @@ class StateStore:
         has one now)."""
         self._batched()
         self.db.execute(
-            "UPDATE stories SET fetched_at = ?, revision = coalesce(revision, ?)"
+            "UPDATE stories SET fetched_at = ?, revision = coalesce(revision, ?),"
+            " gone_status = CASE WHEN ? IS NULL THEN gone_status END,"
+            " gone_at = CASE WHEN ? IS NULL THEN gone_at END,"
+            " gone_run = CASE WHEN ? IS NULL THEN gone_run END"
             " WHERE url = ? AND outcome = 'delivered'",
-            (fetched_at, revision, url),
+            (fetched_at, revision, revision, revision, revision, url),
         )
+
+    def gone(self, url: str, status: int, now: int) -> bool:
+        """A revisit found the delivered story gone (``status`` 404 or 410). The first
+        time, it is only noted (one bad answer is not a take-down); seen gone again by
+        a later run, it is withdrawn in this run's manifest (``withdrawals``), and
+        marked so once the run delivers. Returns whether this run withdraws it."""
+        self._batched()
+        row = self.db.execute(
+            "SELECT gone_run, withdrawn_at, article_id FROM stories"
+            " WHERE url = ? AND outcome = 'delivered'",
+            (url,),
+        ).fetchone()
+        if row is None or row[1] is not None:
+            self.revisited(url, now)
+            return False
+        if row[0] is None or row[0] == self.run_id:
+            self.db.execute(
+                "UPDATE stories SET gone_status = ?, gone_at = ?, gone_run = ?, fetched_at = ?"
+                " WHERE url = ?",
+                (status, now, self.run_id, now, url),
+            )
+            return False
+        self.db.execute(
+            "INSERT OR REPLACE INTO withdrawals (run_id, url, article_id, status, seen_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (self.run_id, url, row[2], status, now),
+        )
+        self.db.execute("UPDATE stories SET fetched_at = ? WHERE url = ?", (now, url))
+        return True
+
+    def withdrawals(self) -> list[Withdrawal]:
+        """The stories this run withdraws (``gone``), for its manifest."""
+        rows = self.db.execute(
+            "SELECT article_id, url, status, seen_at FROM withdrawals WHERE run_id = ?"
+            " ORDER BY url",
+            (self.run_id,),
+        )
+        return [Withdrawal(*row) for row in rows]
 
     def mark_written(self, url: str) -> None:
         self._batched()
@@ -487,6 +558,18 @@ class StateStore:
                 (_now(), self.run_id),
             ).rowcount
             self.near.promote(self.run_id)  # reads the stories just marked delivered
+            self.db.execute(
+                "UPDATE stories SET withdrawn_at = NULL, gone_status = NULL, gone_at = NULL,"
+                " gone_run = NULL WHERE url IN (SELECT url FROM pending WHERE run_id = ?"
+                " AND written = 1)",
+                (self.run_id,),
+            )
+            self.db.execute(
+                "UPDATE stories SET withdrawn_at = w.seen_at FROM withdrawals AS w"
+                " WHERE w.run_id = ? AND stories.url = w.url",
+                (self.run_id,),
+            )
+            self.db.execute("DELETE FROM withdrawals WHERE run_id = ?", (self.run_id,))
             self.db.execute("DELETE FROM pending WHERE run_id = ?", (self.run_id,))
             self.db.execute(
                 "UPDATE runs SET delivered_at = ? WHERE run_id = ?", (_now(), self.run_id)
@@ -503,9 +586,15 @@ class StateStore:
         )
         return {run_id for (run_id,) in rows}
 
-    def recover_delivered_run(self, run_id: str, stories: Iterable[RecoveredStory]) -> int:
+    def recover_delivered_run(
+        self,
+        run_id: str,
+        stories: Iterable[RecoveredStory],
+        withdrawn: Iterable[tuple[str, int]] = (),
+    ) -> int:
         """Record as delivered the stories of a run that wrote its complete manifest
-        but was killed before recording them."""
+        but was killed before recording them, and the stories it withdrew (URL and
+        when, Unix seconds)."""
         now = _now()
         with self._transaction():
             count = self.db.executemany(
@@ -528,6 +617,10 @@ class StateStore:
                 ),
             ).rowcount
             self.near.promote(run_id)  # else the next start_run discards them
+            self.db.executemany(
+                "UPDATE stories SET withdrawn_at = ? WHERE url = ? AND outcome = 'delivered'",
+                ((seen_at, url) for url, seen_at in withdrawn),
+            )
             self.db.execute(
                 """INSERT INTO runs (run_id, started_at, status, delivered_at)
                    VALUES (?, ?, 'recovered', ?)
@@ -544,6 +637,7 @@ class StateStore:
         files were delivered) are discarded: the next run delivers them."""
         with self._transaction():
             self.db.execute("DELETE FROM pending WHERE run_id = ?", (self.run_id,))
+            self.db.execute("DELETE FROM withdrawals WHERE run_id = ?", (self.run_id,))
             self.db.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, reason = ?, items = ?, metrics = ?"
                 " WHERE run_id = ?",
@@ -606,6 +700,9 @@ class NoState:
 
     def revisited(self, url: str, fetched_at: int, revision: str | None = None) -> None:
         pass
+
+    def gone(self, url: str, status: int, now: int) -> bool:
+        return False
 
 
 NO_STATE = NoState()

@@ -177,7 +177,7 @@ def politics_stories(replica: Replica) -> frozenset[str]:
         (
             "none",
             ExitCode.OK,
-            r"^newscrawl: complete, \d+ new stories, 0 corrections, \d+ requests",
+            r"^newscrawl: complete, \d+ new stories, 0 corrections, 0 withdrawn, \d+ requests",
         ),
         ("down", ExitCode.SITE_UNREACHABLE, r"^newscrawl: FAILED \(exit 4\): no listing page"),
         ("articles 500", ExitCode.CRAWL_ERRORS, r"^newscrawl: FAILED \(exit 5\): \d+ of \d+ pages"),

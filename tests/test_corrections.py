@@ -10,6 +10,7 @@ crawled them an hour after publication, then edits their pages on disk.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -91,10 +92,37 @@ def runs(replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     recased.edit(word, word.upper())
     word = a_word_of(too_old)
     too_old.edit(word, word[:-1])
+    page = gone.page.read_bytes()
     gone.page.unlink()  # taken down after delivery: HTTP 404
     second = run()
     third = run()
-    return {"first": first, "second": second, "third": third, "corrected": corrected}
+
+    def due_again() -> None:  # as if its next revisit had come
+        with sqlite3.connect(state / DB_NAME) as db:
+            db.execute(
+                "UPDATE stories SET fetched_at = ? WHERE url = ?",
+                (now - 4 * HOUR, gone.item["url"]),
+            )
+
+    due_again()
+    fourth = run()  # gone again, in a later run: withdrawn
+    gone.page.write_bytes(page)  # put back
+    due_again()
+    fifth = run()
+    return {
+        "first": first,
+        "second": second,
+        "third": third,
+        "fourth": fourth,
+        "fifth": fifth,
+        "corrected": corrected,
+        "gone": gone,
+        "output": output,
+    }
+
+
+def newest_manifest(output: Path) -> dict:
+    return json.loads(sorted(output.glob("*.manifest.json"))[-1].read_text())
 
 
 def test_runs_with_revisits_exit_zero(runs: dict) -> None:
@@ -140,3 +168,29 @@ def test_the_next_run_does_not_revisit_what_was_just_fetched(runs: dict) -> None
     third = runs["third"]
     assert third.stat("newscrawl/revisits_requested") == 0
     assert third.items == []
+
+
+def test_a_story_gone_on_one_revisit_is_not_yet_withdrawn(runs: dict) -> None:
+    assert runs["second"].stat("newscrawl/withdrawn") == 0
+    assert "is gone (HTTP 404): withdrawn if a later run" in runs["second"].result.stderr
+
+
+def test_a_story_gone_again_in_a_later_run_is_withdrawn_in_its_manifest(runs: dict) -> None:
+    fourth, gone = runs["fourth"], runs["gone"]
+    assert fourth.result.returncode == 0, fourth.result.stderr[-3000:]
+    assert fourth.stat("newscrawl/withdrawn") == 1
+    manifests = sorted(runs["output"].glob("*.manifest.json"))
+    withdrawn = json.loads(manifests[3].read_text())["withdrawn"]
+    assert [(w["article_id"], w["url"], w["status"]) for w in withdrawn] == [
+        (gone.item["article_id"], gone.item["url"], 404)
+    ]
+    assert ", 1 withdrawn," in fourth.result.stderr.splitlines()[-1]
+
+
+def test_a_withdrawn_story_that_comes_back_is_delivered_again_as_the_next_version(
+    runs: dict,
+) -> None:
+    fifth, gone = runs["fifth"], runs["gone"]
+    assert fifth.result.returncode == 0, fifth.result.stderr[-3000:]
+    assert [(i["url"], i["version"]) for i in fifth.items] == [(gone.item["url"], 2)]
+    assert newest_manifest(runs["output"])["withdrawn"] == []

@@ -98,6 +98,10 @@ class DuplicatesPipeline:
         if known is None:  # not delivered after all (its run was undone): a story
             return self._check(adapter, item)
         revision = revision_hash(adapter["title"], adapter["body"])
+        if known.withdrawn:  # taken down, and back: delivered again, live again
+            self.crawler.stats.inc_value("newscrawl/withdrawn_returned")
+            fingerprint = Fingerprint(adapter["body"])
+            return self._claim(adapter, item, fingerprint, known.version + 1, revision)
         if known.revision in (None, revision):
             state.revisited(adapter["url"], unix_seconds(adapter["crawled_at"]), revision)
             self.crawler.stats.inc_value("newscrawl/revisits_unchanged")

@@ -520,11 +520,22 @@ class EcnsSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"newscrawl/article_http_{status}")
             logger.info("Article %s: HTTP %d", request.url, status)
             if status in (404, 410) and request.cb_kwargs.get("revisit"):
-                # Taken down after delivery: said loudly (downstream still holds it),
-                # and revisited on the schedule, not at every run of its window.
+                # Perhaps taken down after delivery: withdrawn once a later run's
+                # revisit confirms it (one bad answer is not a take-down); revisited on
+                # the schedule, and delivered again should it come back.
                 self.crawler.stats.inc_value("newscrawl/revisits_gone")
-                logger.warning("Delivered story %s is gone (HTTP %d)", request.url, status)
-                self.state.revisited(request.url, int(time.time()))
+                if self.state.gone(request.url, status, int(time.time())):
+                    self.crawler.stats.inc_value("newscrawl/withdrawn")
+                    logger.warning(
+                        "Delivered story %s is gone again (HTTP %d): withdrawn", request.url, status
+                    )
+                else:
+                    logger.info(
+                        "Delivered story %s is gone (HTTP %d): withdrawn if a later run"
+                        " finds it gone too",
+                        request.url,
+                        status,
+                    )
                 return
             if status in (404, 410):
                 # Perhaps listed before it is published: fetched again while listed.
