@@ -64,3 +64,6 @@ class ArticleItem(scrapy.Item):
     body_blocks = scrapy.Field()
     # internal, removed by the duplicate stage: the item re-fetches a delivered story
     revisit = scrapy.Field()
+    # internal, removed by the duplicate stage: the page's ETag and Last-Modified, kept
+    # in the state for a conditional revisit
+    validators = scrapy.Field()

@@ -120,6 +120,9 @@ _REVISIT_COLUMNS = {
     "revision": "TEXT",
     "published_at": "INTEGER",
     "fetched_at": "INTEGER",
+    # The page's validators as last fetched, for a conditional revisit.
+    "etag": "TEXT",
+    "last_modified": "TEXT",
 }
 # Columns of ``stories`` for the give-up rule (Unix seconds): how many complete runs
 # the story's page failed in, since when, and when it was given up.
@@ -356,17 +359,29 @@ class StateStore:
         revision: str | None = None,
         published_at: int | None = None,
         fetched_at: int | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
     ) -> None:
         """Reserve the story for this run, so later copies in the run match it."""
         self._batched()
         self.db.execute(
             "INSERT INTO pending (run_id, url, article_id, content_hash, version, revision,"
-            " published_at, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " published_at, fetched_at, etag, last_modified)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 *(self.run_id, url, article_id, content_hash),
                 *(version, revision, _not_after(published_at, fetched_at), fetched_at),
+                *(etag, last_modified),
             ),
         )
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified the delivered story's page last came with."""
+        row = self.db.execute(
+            "SELECT etag, last_modified FROM stories WHERE url = ? AND outcome = 'delivered'",
+            (url,),
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
 
     # -- revisits -------------------------------------------------------------
 
@@ -545,16 +560,17 @@ class StateStore:
             delivered = self.db.execute(
                 """INSERT INTO stories (url, article_id, content_hash, outcome, run_id,
                                         recorded_at, version, revision, published_at,
-                                        fetched_at)
+                                        fetched_at, etag, last_modified)
                    SELECT url, article_id, content_hash, 'delivered', run_id, ?, version,
-                          revision, published_at, fetched_at
+                          revision, published_at, fetched_at, etag, last_modified
                    FROM pending WHERE run_id = ? AND written = 1
                    ON CONFLICT(url) DO UPDATE SET
                        article_id = excluded.article_id, content_hash = excluded.content_hash,
                        outcome = 'delivered', detail = NULL, run_id = excluded.run_id,
                        recorded_at = excluded.recorded_at, version = excluded.version,
                        revision = excluded.revision, published_at = excluded.published_at,
-                       fetched_at = excluded.fetched_at""",
+                       fetched_at = excluded.fetched_at, etag = excluded.etag,
+                       last_modified = excluded.last_modified""",
                 (_now(), self.run_id),
             ).rowcount
             self.near.promote(self.run_id)  # reads the stories just marked delivered
@@ -703,6 +719,9 @@ class NoState:
 
     def gone(self, url: str, status: int, now: int) -> bool:
         return False
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        return (None, None)
 
 
 NO_STATE = NoState()

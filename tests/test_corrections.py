@@ -194,3 +194,10 @@ def test_a_withdrawn_story_that_comes_back_is_delivered_again_as_the_next_versio
     assert fifth.result.returncode == 0, fifth.result.stderr[-3000:]
     assert [(i["url"], i["version"]) for i in fifth.items] == [(gone.item["url"], 2)]
     assert newest_manifest(runs["output"])["withdrawn"] == []
+
+
+def test_a_revisit_is_conditional_and_a_page_not_modified_costs_no_body(runs: dict) -> None:
+    # The unchanged page is answered 304 to its Last-Modified; the edited ones, 200.
+    second = runs["second"]
+    assert second.stat("newscrawl/revisits_not_modified") == 1
+    assert second.stat("downloader/response_status_count/304") == 1

@@ -33,6 +33,9 @@ from newscrawl.neardup import Fingerprint, NearDuplicateIndex
 from newscrawl.run import Run
 from newscrawl.state import StateStore, describe_error
 
+# A page's ETag and Last-Modified, as the spider read them (None when absent).
+Validators = tuple[str | None, str | None]
+
 
 class DuplicatesPipeline:
     """Without a run (``scrapy parse --pipelines``) there is nothing to compare with:
@@ -60,6 +63,7 @@ class DuplicatesPipeline:
         adapter = ItemAdapter(item)
         adapter["content_hash"] = content_hash(adapter["title"], adapter["body"])
         revisit = adapter.pop("revisit", False)
+        validators = adapter.pop("validators", None) or (None, None)
         run = self.run
         if run is None:
             adapter["version"] = 1
@@ -68,13 +72,13 @@ class DuplicatesPipeline:
             raise NotWritten("the run is stopping: it cannot deliver")
         try:
             if revisit:
-                return self._revisit(adapter, item)
-            return self._check(adapter, item)
+                return self._revisit(adapter, item, validators)
+            return self._check(adapter, item, validators)
         except sqlite3.Error as exc:
             message = f"the state database failed: {describe_error(exc)}"
             raise run.abort("state_errors", message) from None
 
-    def _check(self, adapter: ItemAdapter, item: Any) -> Any:
+    def _check(self, adapter: ItemAdapter, item: Any, validators: Validators) -> Any:
         state = self.state
         keys = (adapter["url"], adapter.get("article_id"), adapter["content_hash"])
         match = state.find_copy(*keys)
@@ -88,33 +92,34 @@ class DuplicatesPipeline:
             # this one's text may be too far from the story's first text alone.
             self.near.add_fingerprint(near.url, fingerprint, state.run_id, copy=True)
             raise DuplicateNear(f"near copy of {near.url} ({near.resemblance.describe()})")
-        return self._claim(adapter, item, fingerprint, version=1)
+        return self._claim(adapter, item, fingerprint, validators, version=1)
 
-    def _revisit(self, adapter: ItemAdapter, item: Any) -> Any:
+    def _revisit(self, adapter: ItemAdapter, item: Any, validators: Validators) -> Any:
         """A delivered story fetched again: a new version if its text changed. No
         copy checks: the story was found original when first delivered."""
         state = self.state
         known = state.delivered(adapter["url"])
         if known is None:  # not delivered after all (its run was undone): a story
-            return self._check(adapter, item)
+            return self._check(adapter, item, validators)
         revision = revision_hash(adapter["title"], adapter["body"])
         if known.withdrawn:  # taken down, and back: delivered again, live again
             self.crawler.stats.inc_value("newscrawl/withdrawn_returned")
             fingerprint = Fingerprint(adapter["body"])
-            return self._claim(adapter, item, fingerprint, known.version + 1, revision)
+            return self._claim(adapter, item, fingerprint, validators, known.version + 1, revision)
         if known.revision in (None, revision):
             state.revisited(adapter["url"], unix_seconds(adapter["crawled_at"]), revision)
             self.crawler.stats.inc_value("newscrawl/revisits_unchanged")
             raise Unchanged(f"version {known.version} is unchanged")
         self.crawler.stats.inc_value("newscrawl/corrections")
         fingerprint = Fingerprint(adapter["body"])
-        return self._claim(adapter, item, fingerprint, known.version + 1, revision)
+        return self._claim(adapter, item, fingerprint, validators, known.version + 1, revision)
 
     def _claim(
         self,
         adapter: ItemAdapter,
         item: Any,
         fingerprint: Fingerprint,
+        validators: Validators,
         version: int,
         revision: str | None = None,
     ) -> Any:
@@ -129,6 +134,8 @@ class DuplicatesPipeline:
             revision=revision or revision_hash(adapter["title"], adapter["body"]),
             published_at=unix_seconds(adapter["published"]),
             fetched_at=unix_seconds(adapter["crawled_at"]),
+            etag=validators[0],
+            last_modified=validators[1],
         )
         self.near.add_fingerprint(adapter["url"], fingerprint, state.run_id)
         return item

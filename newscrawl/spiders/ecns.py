@@ -89,6 +89,11 @@ def parse_flag(value: str | None) -> bool:
     raise ValueError(f"rss must be true or false, got {value!r}")
 
 
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
 def http_status(failure: Failure) -> int | None:
     """The HTTP status of a failure Scrapy's HttpErrorMiddleware raised, else None."""
     error = failure.value
@@ -236,11 +241,20 @@ class EcnsSpider(scrapy.Spider):
         self.crawler.stats.set_value("newscrawl/revisits_requested", len(due))
         for url in due:
             self.await_answer(url, None)
+            # Conditional: a page the site says is not modified costs no body (304).
+            etag, last_modified = self.state.validators(url)
+            headers = {
+                name: value
+                for name, value in (("If-None-Match", etag), ("If-Modified-Since", last_modified))
+                if value
+            }
             yield scrapy.Request(
                 url,
+                headers=headers,
                 callback=self.parse_article,
                 errback=self.article_failed,
                 cb_kwargs={"revisit": True},
+                meta={"handle_httpstatus_list": [304]},
                 dont_filter=True,  # fetched before, by an earlier run: not a repeat
             )
 
@@ -439,6 +453,11 @@ class EcnsSpider(scrapy.Spider):
         assert request is not None  # a response a callback gets has its request
         url = canonical_url(response.url, self.base_url) or request.url
         sections = self.answered(requested_url(request))
+        if response.status == 304:  # a conditional revisit: unchanged
+            self.crawler.stats.inc_value("newscrawl/revisits_not_modified")
+            self.crawler.stats.inc_value("newscrawl/revisits_unchanged")
+            self.state.revisited(url, int(time.time()), revision=None)
+            return
         if not isinstance(response, TextResponse):
             self.page_failed(url, "not an HTML page", sections)
             return
@@ -480,6 +499,10 @@ class EcnsSpider(scrapy.Spider):
         item = load_article(raw, url=url, listing_date=listing_date)
         if revisit:
             item["revisit"] = True
+        item["validators"] = (
+            _header(response, b"ETag"),
+            _header(response, b"Last-Modified"),
+        )
         yield item
 
     def refetch(self, response: TextResponse, sections: set[str]) -> scrapy.Request | None:
