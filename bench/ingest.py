@@ -66,14 +66,19 @@ class StoryMaker:
             self.paragraphs.append(" ".join([text.lead(), *text.sentences(2)]))
 
     def story(
-        self, number: int, *, version: int = 1, crawled_at: datetime | None = None
+        self,
+        number: int,
+        *,
+        version: int = 1,
+        crawled_at: datetime | None = None,
+        paragraphs: tuple[int, int] = (4, 12),
     ) -> dict[str, Any]:
         rng = random.Random(number * 1_000 + version)
         article_id = f"iaaa{number:011d}"
         section = SECTIONS[number % len(SECTIONS)]
         published = EPOCH + timedelta(minutes=number)
         crawled = crawled_at or published + timedelta(hours=1, seconds=version)
-        body = "\n\n".join(rng.choice(self.paragraphs) for _ in range(rng.randint(4, 12)))
+        body = "\n\n".join(rng.choice(self.paragraphs) for _ in range(rng.randint(*paragraphs)))
         title = rng.choice(self.titles)
         if version > 1:
             title += f" (updated {version})"

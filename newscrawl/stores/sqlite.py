@@ -5,6 +5,7 @@ readers never wait for an ingest, FTS5 over title and body kept in sync with
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -167,7 +168,7 @@ class SqliteStore(Store):
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"{self.url}: cannot open {path} ({exc})") from None
         try:
-            self.db.execute("PRAGMA journal_mode = WAL")
+            self._use_wal()
             self.db.executescript(
                 f"BEGIN IMMEDIATE; {SCHEMA} INSERT INTO store_meta VALUES"
                 f" ('layout', '{LAYOUT_VERSION}') ON CONFLICT DO NOTHING; COMMIT;"
@@ -182,6 +183,19 @@ class SqliteStore(Store):
         if int(layout) > LAYOUT_VERSION:
             self.db.close()
             raise StoreError(f"{self.url}: its tables are of a newer newscrawl (layout {layout})")
+
+    def _use_wal(self) -> None:
+        """WAL: readers never wait for an ingest. Switching a new file to it fails at
+        once, without waiting, while another connection opens it: tried again."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def applied_runs(self) -> set[str]:
         try:
