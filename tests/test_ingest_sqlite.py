@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from bench import ingest as ingest_bench
 from newscrawl.consume import find_manifests
 from newscrawl.stores import BadStoreURL, ingest, open_store, sqlite_path
 from tests.ingest_cases import MAKER, StoreCases, crawled_outputs, run, story
@@ -71,3 +72,9 @@ def test_the_crawls_manifests_fit_the_manifest_schema(
     assert len(manifests) == 2
     for path in manifests:
         jsonschema.validate(json.loads(path.read_text()), schema)
+
+
+def test_the_ingest_benchmark_runs(tmp_path: Path) -> None:
+    section = ingest_bench.run(tmp_path, sizes=(20, 40), stores=("sqlite",))
+    assert "| sqlite | 40 " in section.render().replace("  ", " ")
+    assert [t.holds is not None for t in section.targets] == [True, True]
