@@ -39,6 +39,8 @@ from newscrawl.stores import (
 )
 from newscrawl.verdict import ExitCode
 
+INTERRUPTED_EXIT = 130  # the shell's code for a Ctrl-C
+
 
 class Command(ScrapyCommand):
     requires_project = True
@@ -95,6 +97,12 @@ class Command(ScrapyCommand):
             self.exitcode = fail(
                 ExitCode.OUTPUT_FAILED,
                 f"{exc}; nothing of that run or later ones applied{_before(applied)}",
+                bar,
+            )
+        except KeyboardInterrupt:
+            self.exitcode = fail(
+                INTERRUPTED_EXIT,
+                f"interrupted; the run in progress was rolled back{_before(applied)}",
                 bar,
             )
         else:
