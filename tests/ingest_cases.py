@@ -271,8 +271,9 @@ class StoreCases:
 
     def test_two_ingests_at_once_apply_each_run_once(self, tmp_path: Path) -> None:
         out, url, reference = tmp_path / "out", self.new_store(), self.new_store()
-        for hour in range(6):
-            run(out, hour, [story(hour * 50 + i) for i in range(50)])
+        for hour in range(6):  # each run also corrects the same ten stories
+            corrections = [story(i, version=hour + 2, crawled=hour) for i in range(10)]
+            run(out, hour, [*corrections, *(story(100 + hour * 50 + i) for i in range(50))])
         ingest(out, reference)
         results: list[Any] = []
         threads = [

@@ -141,8 +141,10 @@ WHERE article_id = %(article_id)s AND crawled_at < %(seen_at)s::timestamptz
     AND (withdrawn_at IS NULL OR withdrawn_at > %(seen_at)s::timestamptz)
 """
 
-# Two ingests making the tables of a new store at once wait for each other.
+# Two ingests making the tables of a new store at once wait for each other; two
+# applying manifests too.
 SCHEMA_LOCK = 0x6E657773  # "news"
+INGEST_LOCK = 0x6E657774
 
 
 class PostgresStore(Store):
@@ -186,7 +188,10 @@ class PostgresStore(Store):
         self.db.close()
 
     def _begin(self) -> None:
-        pass  # psycopg opens a transaction with the first statement
+        # One ingest applies at a time (psycopg opens the transaction here): a second
+        # waits, then finds the run applied, and two never lock stories in opposite
+        # orders.
+        self.db.execute("SELECT pg_advisory_xact_lock(%s)", (INGEST_LOCK,))
 
     def _claim(self, manifest: Manifest, manifest_name: str) -> bool:
         # A second ingest's insert of the same run waits for this transaction, then
