@@ -65,7 +65,7 @@ __all__ = [
 T = TypeVar("T")
 
 # The exit code of `scrapy ingest` and `scrapy prune` when the store is unreachable
-# or refused a write (the codes below it are newscrawl.verdict.ExitCode's).
+# or refused a write (their other codes are newscrawl.verdict.ExitCode's).
 STORE_FAILED_EXIT = 9
 # The tables' layout, kept in the store's ``store_meta``: a store made by a newer
 # layout is refused rather than written wrong.
@@ -178,7 +178,10 @@ class Store(ABC):
             self._commit()
         except BaseException as exc:
             self._abandon()
-            raise self._translate(exc) from exc
+            translated = self._translate(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
         return AppliedRun(manifest.run_id, manifest.items, changed, len(withdrawn))
 
     def __enter__(self) -> Store:
@@ -347,8 +350,8 @@ def utc_text(value: Any) -> str:
 
 
 def story_row(item: dict[str, Any], manifest: Manifest) -> tuple[Any, ...]:
-    """A story as a row of ``ROW_COLUMNS``: images as JSON text, ``crawled_at`` in
-    UTC."""
+    """A story as a row of ``ROW_COLUMNS`` (in its order): images as JSON text,
+    ``crawled_at`` in UTC."""
     try:
         return (
             item["article_id"],
