@@ -8,10 +8,12 @@ and small synthetic runs written as the crawler writes them (``bench.ingest``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -26,7 +28,7 @@ import pytest
 
 from bench.ingest import StoryMaker, run_id_at, write_run
 from newscrawl.consume import complete_manifests
-from newscrawl.stores import StoreUnavailable, ingest, open_store
+from newscrawl.stores import StoreUnavailable, ingest, open_store, sqlite_path
 from newscrawl.verdict import ExitCode
 from replica import ReplicaServer, build_site
 from replica.localrun import PROJECT_ROOT, crawl, read_jsonl
@@ -88,6 +90,19 @@ def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
             " manifest FROM ingested_runs ORDER BY run_id",
         ),
     }
+
+
+def applied_count(url: str) -> int:
+    """How many runs the store has applied, read without waiting for an ingest."""
+    sql = "SELECT count(*) FROM ingested_runs"
+    if url.startswith("sqlite:"):
+        with contextlib.closing(sqlite3.connect(sqlite_path(url), timeout=60)) as db:
+            return int(db.execute(sql).fetchone()[0])
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as pg:
+        row = pg.execute(sql).fetchone()
+        return int(row[0]) if row else 0
 
 
 def story_state(url: str, n: int) -> tuple[int, bool, str] | None:
@@ -316,9 +331,11 @@ class StoreCases:
         assert ingest(out, url).stories == 3
 
     def test_killed_ingests_end_as_one_uninterrupted_ingest(self, tmp_path: Path) -> None:
-        """SIGKILL at random moments, again and again; then one ingest to the end."""
+        """SIGKILL at random moments, again and again (the first while the command
+        starts, the others once 1 to 4 more runs are applied, at a random moment of
+        the next run's transaction); then one ingest to the end."""
         out, url, reference = tmp_path / "out", self.new_store(), self.new_store()
-        runs, size = 40, 300
+        runs, size = 24, 300
         for r in range(runs):
             stories = [story(r * size + i, crawled=r) for i in range(size)]
             withdrawn = []
@@ -328,7 +345,7 @@ class StoreCases:
             run(out, r, stories, withdrawn=withdrawn)
         order = [m.run_id for m in complete_manifests(out)]
 
-        # How long an ingest takes to start, and then to apply everything.
+        # How long an ingest takes to start, and then to apply one run.
         started = time.monotonic()
         whole = scrapy("ingest", str(out), "--into", reference)
         assert whole.returncode == 0, whole.stderr
@@ -336,12 +353,23 @@ class StoreCases:
         started = time.monotonic()
         assert scrapy("ingest", str(out), "--into", reference).returncode == 0
         startup = time.monotonic() - started
-        work = max(took - startup, 0.2)
+        per_run = max(took - startup, 0.1) / runs
         rng = random.Random(int(os.environ.get("KILL_SEED", "7")))
         kills = midway = 0
-        for _ in range(30):
+        open_store(url).close()  # its tables, for applied_count
+        for cycle in range(30):
+            before = applied_count(url)
             proc = start_ingest(out, url)
-            time.sleep(rng.uniform(0.8 * startup, startup + work / 5))
+            if cycle == 0:
+                time.sleep(rng.uniform(0.1, startup))  # while it starts
+            else:
+                # Once a few more runs are applied, at a random moment of the next.
+                target = min(before + rng.randint(1, 4), runs)
+                deadline = time.monotonic() + 60
+                while applied_count(url) < target and proc.poll() is None:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.005)
+                time.sleep(rng.uniform(0, per_run))
             running = proc.poll() is None
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
@@ -352,9 +380,9 @@ class StoreCases:
             if running:
                 kills += 1
                 midway += 0 < len(applied) < runs
-            if (kills >= 5 and midway >= 3) or len(applied) == runs:
+            if (kills >= 6 and midway >= 5) or len(applied) == runs:
                 break
-        assert kills >= 5 and midway >= 3, (kills, midway, startup, work)
+        assert kills >= 6 and midway >= 5, (kills, midway, startup, per_run)
         final = scrapy("ingest", str(out), "--into", url)
         assert final.returncode == 0, final.stderr
         assert dump(url) == dump(reference)
