@@ -173,8 +173,6 @@ def complete_manifests(
     files are read only through ``Manifest.stories()``.
     """
     cursor: tuple[datetime, str] | None = None
-    if after is not None:
-        cursor = _id_order(after)
     chosen = []
     for path in find_manifests(output_dir):
         run_id = run_id_of(path)
@@ -186,6 +184,8 @@ def complete_manifests(
         manifest = read_manifest(path)
         if manifest.complete:
             chosen.append(manifest)
+    if after is not None and cursor is None:
+        cursor = _id_order(after)
     chosen.sort(key=lambda m: m.order)
     for manifest in chosen:
         if cursor is None or manifest.order > cursor:
