@@ -89,7 +89,7 @@ END;
 
 # Each batch of stories goes through a temporary table, then into ``stories`` in one
 # statement: FTS5 flushes its pending terms at every statement that writes it, and
-# a statement a story costs five times the time.
+# a statement a story takes two to three times as long.
 STAGING = f"""
 CREATE TEMP TABLE IF NOT EXISTS staging (
     ord INTEGER PRIMARY KEY, {", ".join(ROW_COLUMNS)}
