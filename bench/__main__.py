@@ -1,10 +1,11 @@
-"""``python -m bench``: the four benchmarks, one run, one report.
+"""``python -m bench``: the crawler's four benchmarks and the ingest's, one run, one report.
 
-    python -m bench                      # all four (under 10 minutes), then the summary
+    python -m bench                      # all five (under 10 minutes), then the summary
     python -m bench throughput [--scale 12] [--rounds 9]
     python -m bench archive [--sizes 1000,10000,100000] [--repeat 3]
     python -m bench backfill [--items 50000]
     python -m bench startup [--repeat 5]
+    python -m bench ingest [--ingest-sizes 10000,50000]
 
 Common options: ``--server nginx|twisted`` (nginx when installed, else Twisted),
 ``--work DIR`` (kept; default a temporary folder, removed), ``--cache DIR`` (the
@@ -29,12 +30,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import archive, backfill, startup, throughput
+from bench import archive, backfill, ingest, startup, throughput
 from bench.crawls import Variant
 from bench.report import Section, machine_line, table
 from bench.server import nginx_binary
 from replica.localrun import PROJECT_ROOT
 
+BENCHMARKS = ("throughput", "archive", "backfill", "startup", "ingest")
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "newscrawl-bench-cache"
 
 
@@ -51,8 +53,7 @@ def _setting(text: str) -> tuple[str, str]:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    p.add_argument("benchmark", nargs="?", default="all",
-                   choices=["all", "throughput", "archive", "backfill", "startup"])  # fmt: skip
+    p.add_argument("benchmark", nargs="?", default="all", choices=["all", *BENCHMARKS])
     p.add_argument("--server", choices=["nginx", "twisted"], default="nginx")
     p.add_argument("--work", type=Path, help="keep the runs' files here")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
@@ -66,6 +67,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-past-runs", action="store_true",
                    help="archive: skip the series with earlier runs' manifests")  # fmt: skip
     p.add_argument("--items", type=int, default=50_000, help="backfill: items to crawl")
+    p.add_argument("--ingest-sizes", type=_sizes, default=ingest.SIZES,
+                   help="ingest: stories in the outputs ingested")  # fmt: skip
     p.add_argument("-s", "--setting", type=_setting, action="append", default=[],
                    help="a Scrapy setting for ecns, KEY=VALUE (repeatable)")  # fmt: skip
     p.add_argument("--project", type=Path,
@@ -82,11 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.server == "nginx" and not nginx_binary():
         print("nginx not found (apt-get install -y nginx): serving with Twisted", flush=True)
-    chosen = (
-        ["throughput", "archive", "backfill", "startup"]
-        if args.benchmark == "all"
-        else [args.benchmark]
-    )
+    chosen = list(BENCHMARKS) if args.benchmark == "all" else [args.benchmark]
     with tempfile.TemporaryDirectory(prefix="newscrawl-bench-") as tmp:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -117,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 variant=variant,
                 sections=args.sections,
             ),
+            "ingest": lambda: ingest.run(work / "ingest", sizes=args.ingest_sizes),
             "startup": lambda: startup.run(
                 work / "startup",
                 repeat=args.repeat or 5,
