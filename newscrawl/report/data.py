@@ -358,7 +358,8 @@ def _read_log(path: Path, pages: dict[str, PageRetries], run_id: str) -> int | N
 def _floors(runs: list[RunRow]) -> None:
     """Each run's floor per field, as the layout verdict computes it: half the median
     coverage of the ``HISTORY_RUNS`` complete runs before it (those with at least
-    ``MIN_ARTICLES_FOR_COVERAGE`` articles)."""
+    ``MIN_ARTICLES_FOR_COVERAGE`` articles). A run with fewer articles than that is
+    not judged on coverage: it has no floor."""
     history: list[RunRow] = []
     for row in runs:
         recent = history[-HISTORY_RUNS:]
@@ -369,9 +370,10 @@ def _floors(runs: list[RunRow]) -> None:
                 if h.articles_parsed >= MIN_ARTICLES_FOR_COVERAGE
                 and h.coverage.get(name) is not None
             ]
+            judged = past and row.articles_parsed >= MIN_ARTICLES_FOR_COVERAGE
             row.floor[name] = (
                 COVERAGE_COLLAPSE_RATIO * statistics.median(v for v in past if v is not None)
-                if past
+                if judged
                 else None
             )
         if row.status == "complete" and row.coverage:

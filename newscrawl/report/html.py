@@ -36,7 +36,12 @@ from newscrawl.report.svg import (
     fmt_number,
     hbar_chart,
 )
-from newscrawl.verdict import COVERAGE_COLLAPSE_RATIO, HISTORY_RUNS, WATCHED_FIELDS
+from newscrawl.verdict import (
+    COVERAGE_COLLAPSE_RATIO,
+    HISTORY_RUNS,
+    MIN_ARTICLES_FOR_COVERAGE,
+    WATCHED_FIELDS,
+)
 
 PER_RUN_LIMIT = 400
 FAILED_RUNS_SHOWN = 500
@@ -531,6 +536,15 @@ def _dropped(b: Bucket, reason: str) -> float | None:
     return b.total(lambda r: r.dropped.get(reason))
 
 
+def _coverage_note(run: RunRow, name: str) -> str:
+    floor = run.floor.get(name)
+    if floor is not None:
+        return f"{run.run_id}, {run.articles_parsed} articles, floor {_pct(floor)}"
+    if run.articles_parsed < MIN_ARTICLES_FOR_COVERAGE:
+        return f"{run.run_id}, {run.articles_parsed} articles: too few to judge"
+    return f"{run.run_id}, {run.articles_parsed} articles, no earlier run to judge by"
+
+
 def coverage_section(data: ReportData) -> str:
     out = [
         "<h2>Field coverage</h2>",
@@ -540,7 +554,8 @@ def coverage_section(data: ReportData) -> str:
         f" The red zone lies under the layout verdict's floor: {COVERAGE_COLLAPSE_RATIO:g}"
         f" × the median of the {HISTORY_RUNS} complete runs before. A watched field"
         f" ({', '.join(WATCHED_FIELDS)}) under it fails the run (exit 7); source and"
-        " images are not judged, their floor is drawn the same way for reference.</p>",
+        " images are not judged, their floor is drawn the same way for reference. A run"
+        f" of fewer than {MIN_ARTICLES_FOR_COVERAGE} articles is not judged on coverage.</p>",
     ]
     bs, per_run = buckets(data.runs)
     if not any(v is not None for r in data.runs for v in r.coverage.values()):
@@ -562,13 +577,7 @@ def coverage_section(data: ReportData) -> str:
         picks = [worst(b, name) for b in bs]
         values = [p.coverage.get(name) if p else None for p in picks]
         floors = [p.floor.get(name) if p else None for p in picks]
-        notes = [
-            f"{p.run_id}, {p.articles_parsed} articles"
-            + (f", floor {_pct(p.floor.get(name))}" if p.floor.get(name) is not None else "")
-            if p
-            else ""
-            for p in picks
-        ]
+        notes = [_coverage_note(p, name) if p else "" for p in picks]
         svg = chart(
             f"chart-coverage-{name}",
             _x_axis(bs, per_run),
@@ -607,7 +616,7 @@ def coverage_section(data: ReportData) -> str:
             low = low or below
             cells.append(
                 f'<span class="{"low" if below else ""}">{_pct(v)}</span>'
-                + (f" <small>≥ {_pct(f)}</small>" if f is not None else "")
+                + (f" <small>floor {_pct(f)}</small>" if f is not None else "")
             )
         rows.append(cells)
         row_classes.append("warn" if low else "")
@@ -640,7 +649,7 @@ def given_up_section(data: ReportData) -> str:
         x_title="stories given up",
         color=WARN_COLOR,
     )
-    out.append(_figure("given-up", svg, f"{len(stories)} stories given up.", ""))
+    out.append(_figure("given-up", svg, f"Stories given up: {len(stories)}.", ""))
     shown = stories[:GIVEN_UP_SHOWN]
     rows = [
         [

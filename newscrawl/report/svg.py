@@ -37,7 +37,7 @@ WARN_COLOR = "#e08a00"
 
 _MARGIN_LEFT = 64
 _MARGIN_RIGHT = 16
-_MARGIN_TOP = 34
+_MARGIN_TOP = 42
 _MARGIN_BOTTOM = 46
 
 
@@ -176,29 +176,27 @@ def time_ticks(start: float, end: float, target: int = 6) -> list[tuple[float, s
     return ticks
 
 
-def _legend(entries: Sequence[tuple[str, str, str]], width: int) -> list[str]:
-    """Legend entries (name, color, shape) in one row above the plot, right-aligned."""
+def _legend(entries: Sequence[tuple[str, str, str]], width: int, x_min: float) -> list[str]:
+    """Legend entries (name, color, shape) above the plot, right-aligned, in one row
+    beside the title if they fit there (right of ``x_min``), else in a row under it."""
+    widths = [6.6 * len(name) + 30 for name, _, _ in entries]
+    y = 14 if width - _MARGIN_RIGHT - sum(widths) > x_min else 30
     out = []
     x = float(width - _MARGIN_RIGHT)
     for name, color, shape in reversed(entries):
-        text_w = 6.6 * len(name)
-        x -= text_w
-        out.append(f'<text x="{x:.1f}" y="14" class="legend">{escape(name)}</text>')
+        x -= 6.6 * len(name)
+        out.append(f'<text x="{x:.1f}" y="{y}" class="legend">{escape(name)}</text>')
         x -= 16
-        if shape == "line":
+        if shape in ("line", "dash"):
+            dash = ' stroke-dasharray="3 2"' if shape == "dash" else ""
             out.append(
-                f'<line x1="{x:.1f}" y1="10" x2="{x + 12:.1f}" y2="10" stroke="{color}"'
-                ' stroke-width="2.5"/>'
-            )
-        elif shape == "dash":
-            out.append(
-                f'<line x1="{x:.1f}" y1="10" x2="{x + 12:.1f}" y2="10" stroke="{color}"'
-                ' stroke-width="2" stroke-dasharray="3 2"/>'
+                f'<line x1="{x:.1f}" y1="{y - 4}" x2="{x + 12:.1f}" y2="{y - 4}"'
+                f' stroke="{color}" stroke-width="2.5"{dash}/>'
             )
         else:
+            opacity = ' fill-opacity="0.18"' if shape == "zone" else ""
             out.append(
-                f'<rect x="{x:.1f}" y="4" width="12" height="12" fill="{color}"'
-                f"{' fill-opacity=' + chr(34) + '0.18' + chr(34) if shape == 'zone' else ''}/>"
+                f'<rect x="{x:.1f}" y="{y - 10}" width="12" height="12" fill="{color}"{opacity}/>'
             )
         x -= 14
     return out
@@ -306,25 +304,32 @@ def chart(
         or list(x.labels or ())
     )
 
-    # Zones under a floor.
+    # Zones under a floor, one polygon a stretch of points that have one.
     for band in bands:
-        pts = [(xs[i], float(v)) for i, v in enumerate(band.values) if v is not None]
-        if not pts:
-            continue
-        half = bar_w / 2 if len(pts) == 1 else 0.0
-        poly: list[tuple[float, float]] = [(pts[0][0] - half, float(bottom))]
-        for xp, v in pts:
-            poly += [(xp - half, py(v)), (xp + half, py(v))] if half else [(xp, py(v))]
-        poly.append((pts[-1][0] + half, float(bottom)))
-        coords = " ".join(f"{a:.1f},{b:.1f}" for a, b in poly)
-        out.append(
-            f'<polygon points="{coords}" fill="{band.color}" fill-opacity="0.12" class="band"/>'
-        )
-        dash = " ".join(f"{a:.1f},{b:.1f}" for a, b in poly[1:-1])
-        out.append(
-            f'<polyline points="{dash}" fill="none" stroke="{band.color}" stroke-width="1.2"'
-            ' stroke-dasharray="4 3" class="band"/>'
-        )
+        stretches: list[list[tuple[float, float]]] = [[]]
+        for i, v in enumerate(band.values):
+            if v is None:
+                if stretches[-1]:
+                    stretches.append([])
+            else:
+                stretches[-1].append((xs[i], float(v)))
+        for pts in stretches:
+            if not pts:
+                continue
+            half = bar_w / 2 if len(pts) == 1 else 0.0
+            poly: list[tuple[float, float]] = [(pts[0][0] - half, float(bottom))]
+            for xp, v in pts:
+                poly += [(xp - half, py(v)), (xp + half, py(v))] if half else [(xp, py(v))]
+            poly.append((pts[-1][0] + half, float(bottom)))
+            coords = " ".join(f"{a:.1f},{b:.1f}" for a, b in poly)
+            out.append(
+                f'<polygon points="{coords}" fill="{band.color}" fill-opacity="0.12" class="band"/>'
+            )
+            edge = " ".join(f"{a:.1f},{b:.1f}" for a, b in poly[1:-1])
+            out.append(
+                f'<polyline points="{edge}" fill="none" stroke="{band.color}"'
+                ' stroke-width="1.2" stroke-dasharray="4 3" class="band"/>'
+            )
 
     # Markers (failed runs): a line across the plot, a cross on top.
     for m in markers:
@@ -395,7 +400,7 @@ def chart(
         legend.append(("failed run", FAIL_COLOR, "box"))
     if title:
         out.append(f'<text x="{left}" y="14" class="chart-title">{escape(title)}</text>')
-    out += _legend(legend, width)
+    out += _legend(legend, width, left + 7.5 * len(title) + 12 if title else left)
     out.append("</svg>")
     return "".join(out)
 
