@@ -773,7 +773,7 @@ def summary_cards(data: ReportData) -> str:
         (
             "stories delivered",
             _n(sum(r.items for r in runs if not r.failed)),
-            f"{_n(sum(r.corrections for r in runs if not r.failed))} corrections",
+            f"corrections: {_n(sum(r.corrections for r in runs if not r.failed))}",
             False,
         ),
         ("given up", _n(len(data.given_up)), "stories", bool(data.given_up)),
