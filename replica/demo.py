@@ -3,7 +3,8 @@
 Builds the replica, serves it on 127.0.0.1, runs ``scrapy crawl ecns`` against
 it, then publishes four new stories on top of politics and runs again, the way
 cron would: the second run delivers only those four. Prints where the output
-went and what each run did. Uses its own folders (``output/demo`` and
+went and what each run did, and writes the operators' report of both runs
+(``scrapy report``) into the state folder. Uses its own folders (``output/demo`` and
 ``output/demo-state``), emptied at the start, so it can be run again and again.
 """
 
@@ -15,6 +16,7 @@ import shutil
 import sys
 import time
 
+from newscrawl.report import write_report
 from replica import ReplicaServer, build_site
 from replica.localrun import PROJECT_ROOT, crawl, read_jsonl
 
@@ -66,6 +68,10 @@ def main() -> None:
             print(f"   {key}: {value}")
     print(f"\noutput folder: {OUTPUT_DIR.relative_to(PROJECT_ROOT)}  (state: {STATE_DIR.name})")
     print(f"stories delivered: {len(first)} + {len(second)}")
+    report = write_report(
+        STATE_DIR / "report.html", OUTPUT_DIR, STATE_DIR, STATE_DIR / "logs", days=None
+    )
+    print(f"report of the runs (open it in a browser): {report.relative_to(PROJECT_ROOT)}")
 
 
 if __name__ == "__main__":
