@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings, Settings
 
+from newscrawl.stores import check_store_url
+
 logger = logging.getLogger(__name__)
 
 LIVE_SITE = "https://www.ecns.cn"
@@ -70,6 +72,7 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "NEWSCRAWL_DISCARDED_KEEP_DAYS": _number(float, 0),
     "NEWSCRAWL_MAX_RETRY_AFTER": _number(float, 0),
     "NEWSCRAWL_CONTACT": _text,
+    "NEWSCRAWL_STORE_URL": check_store_url,
     "CLOSESPIDER_TIMEOUT": _number(float, 0),
     "DOWNLOAD_DELAY": _number(float, 0),
     "DOWNLOAD_TIMEOUT": _number(float, 0),

@@ -34,6 +34,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import _schedule_coro
 from scrapy.utils.serialize import ScrapyJSONEncoder
 
+from newscrawl.consume import OutputDamaged
 from newscrawl.drops import ArticleDrop, NotWritten
 from newscrawl.folders import (
     OUTPUT_LOCK_NAME,
@@ -46,7 +47,9 @@ from newscrawl.folders import (
 )
 from newscrawl.hashes import revision_hash, unix_seconds
 from newscrawl.locations import log_dir, output_dir, state_dir
+from newscrawl.metrics import write_textfile
 from newscrawl.state import GivenUp, RecoveredStory, StateStore
+from newscrawl.stores import StoreError, ingest
 from newscrawl.verdict import ExitCode, Verdict, judge, run_metrics
 
 logger = logging.getLogger(__name__)
@@ -87,6 +90,10 @@ class Run:
     log_level: str = "INFO"
     give_up_days: float = 7.0
     discarded_keep_days: float = 7.0
+    # NEWSCRAWL_STORE_URL: the run loads its complete manifest into this store.
+    store_url: str | None = None
+    # NEWSCRAWL_METRICS_FILE: the Prometheus textfile the run ends by writing.
+    metrics_file: str | None = None
     run_id: str = ""
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     files: list[OutputFile] = field(default_factory=list)
@@ -131,6 +138,8 @@ class Run:
             log_level=settings.get("LOG_LEVEL"),
             give_up_days=settings.getfloat("NEWSCRAWL_GIVE_UP_DAYS"),
             discarded_keep_days=settings.getfloat("NEWSCRAWL_DISCARDED_KEEP_DAYS"),
+            store_url=settings.get("NEWSCRAWL_STORE_URL") or None,
+            metrics_file=settings.get("NEWSCRAWL_METRICS_FILE") or None,
         )
         run.crawler = crawler
         crawler.signals.connect(run.item_dropped, signal=signals.item_dropped)
@@ -352,6 +361,13 @@ class Run:
             self.state.mark_delivered()
             self.state.count_failures(now, given_up)
         self.state.end_run(verdict.status, verdict.reason, items, metrics)
+        if verdict.status == "complete" and self.store_url:
+            verdict = self._load_into_store(verdict)
+        if self.metrics_file:
+            try:
+                write_textfile(self.metrics_file, manifest, self.state.path, self.output_dir)
+            except OSError as exc:
+                logger.warning("Cannot write the metrics file %s: %s", self.metrics_file, exc)
         log = logger.info if verdict.status == "complete" else logger.error
         log(
             "Run %s %s%s: %d stories in %d file(s); manifest %s",
@@ -362,6 +378,21 @@ class Run:
             len(self.files),
             path,
         )
+        return verdict
+
+    def _load_into_store(self, verdict: Verdict) -> Verdict:
+        """Apply this run's complete manifest (and any left pending) to the store,
+        through ``scrapy ingest``'s own code. A store that fails does not undo the
+        delivery: the manifest stays pending for the next ingest or crawl, and the
+        run exits ``STORE_PENDING`` so the operator hears of it."""
+        try:
+            result = ingest(self.output_dir, self.store_url or "")
+        except (StoreError, OutputDamaged) as exc:
+            logger.error("Stories delivered but not loaded into the store: %s", exc)
+            self.summary = f"{self.summary}; NOT loaded into the store ({exc})"
+            return Verdict(ExitCode.STORE_PENDING, f"not loaded into the store: {exc}")
+        logger.info("Loaded %d stories of %d run(s) into the store", result.stories, result.runs)
+        self.summary = f"{self.summary}; loaded into the store"
         return verdict
 
     def close(self) -> None:

@@ -36,6 +36,11 @@ NEWSCRAWL_DISCARDED_KEEP_DAYS = 7
 # Story links one listing page may lead to (the site lists 20-30): a page listing
 # more is hostile or broken; the rest are skipped, logged and counted.
 ECNS_MAX_LINKS_PER_LISTING = 200
+# Load each complete run into this store (sqlite:///path or postgresql://…), as
+# `scrapy ingest` does; None: only the files. NEWSCRAWL_METRICS_FILE: a Prometheus
+# textfile (*.prom in node_exporter's textfile folder) each run ends by writing.
+NEWSCRAWL_STORE_URL = None
+NEWSCRAWL_METRICS_FILE = None
 # A soft run-time limit (seconds): the run stops gracefully, writes its files and
 # manifest, and the next run carries on where it stopped.
 CLOSESPIDER_TIMEOUT = 3300

@@ -26,6 +26,7 @@ class ExitCode(IntEnum):
     OUTPUT_FAILED = 6  # the output files or manifest could not be written
     LAYOUT_CHANGED = 7  # the site's pages no longer look like the crawler expects
     STATE_FAILED = 8  # the state database is locked by another program or unreadable
+    STORE_PENDING = 9  # delivered, but not loaded into NEWSCRAWL_STORE_URL (store down)
 
 
 # Fields whose coverage (share of parsed articles that have them) is watched.

@@ -49,6 +49,7 @@ SLOW_MODULES = frozenset(
         "test_command_line",
         "test_corrections",
         "test_crawl",
+        "test_crawl_into_store",
         "test_discovery",
         "test_faults",
         "test_giveup_command",
