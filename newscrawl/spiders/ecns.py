@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Self
@@ -240,7 +240,7 @@ class EcnsSpider(scrapy.Spider):
         due = self.state.due_revisits(int(time.time()), int(self.revisit_hours * 3600))
         self.crawler.stats.set_value("newscrawl/revisits_requested", len(due))
         for url in due:
-            self.await_answer(url, None)
+            self.await_answer(url)
             # Conditional: a page the site says is not modified costs no body (304).
             etag, last_modified = self.state.validators(url)
             headers = {
@@ -347,7 +347,7 @@ class EcnsSpider(scrapy.Spider):
                 stats.inc_value("newscrawl/known_stories_skipped")
                 continue
             stats.inc_value("newscrawl/articles_requested")
-            self.await_answer(url, section)
+            self.await_answer(url, (section,) if section else ())
             yield scrapy.Request(
                 url,
                 callback=self.parse_article,
@@ -359,11 +359,11 @@ class EcnsSpider(scrapy.Spider):
             )
         return unseen
 
-    def await_answer(self, url: str, section: str | None) -> None:
+    def await_answer(self, url: str, sections: Iterable[str] = ()) -> None:
+        """One more request for ``url`` awaits its answer; ``sections`` listed it."""
         awaited = self.unanswered.setdefault(url, Awaited())
         awaited.requests += 1
-        if section:
-            awaited.sections.add(section)
+        awaited.sections.update(sections)
 
     def answered(self, url: str) -> set[str]:
         """The sections that listed ``url``, now that one of its requests is answered
@@ -515,9 +515,7 @@ class EcnsSpider(scrapy.Spider):
             return None
         self.crawler.stats.inc_value("newscrawl/articles_refetched")
         logger.info("Article %s arrived cut short: fetching it again", response.url)
-        listed_in: list[str | None] = list(sections) or [None]
-        for section in listed_in:
-            self.await_answer(requested_url(request), section)
+        self.await_answer(requested_url(request), sections)
         return request.replace(dont_filter=True, meta={**request.meta, "refetches": done + 1})
 
     def page_failed(self, url: str, reason: str, sections: set[str] | None = None) -> None:
@@ -602,8 +600,6 @@ class EcnsSpider(scrapy.Spider):
                 stats.inc_value("newscrawl/listing_pages")
             self.section_done(section)
             return
-        if failure.check(IgnoreRequest) and "offsite" in str(failure.value).lower():
-            stats.inc_value("newscrawl/listings_redirected_offsite")
         stats.inc_value("newscrawl/listing_errors")
         self.incomplete_sections.add(section)
         logger.error(
