@@ -19,6 +19,26 @@ REFERENCE_DIR = PROJECT_ROOT.parent / "shared" / "reference" / "ecns"
 FAST_LOCAL_SETTINGS = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"}
 
 
+def scrapy_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a ``scrapy`` command of the project runs in."""
+    return {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", **(env or {})}
+
+
+def scrapy(
+    *args: str,
+    settings: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """``scrapy ARGS -s KEY=VALUE …`` from the project folder, as a user types it."""
+    cmd = [sys.executable, "-m", "scrapy", *args]
+    for key, value in (settings or {}).items():
+        cmd += ["-s", f"{key}={value}"]
+    return subprocess.run(
+        cmd, cwd=PROJECT_ROOT, env=scrapy_env(env), capture_output=True, text=True, timeout=timeout
+    )
+
+
 def crawl(
     base_url: str,
     output_dir: Path,
@@ -31,9 +51,9 @@ def crawl(
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``scrapy crawl ecns`` with the given origin, folders, arguments and settings."""
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "ecns"]
+    args = ["crawl", "ecns"]
     for key, value in (spider_args or {}).items():
-        cmd += ["-a", f"{key}={value}"]
+        args += ["-a", f"{key}={value}"]
     merged = {
         "ECNS_BASE_URL": base_url,
         "NEWSCRAWL_OUTPUT_DIR": str(output_dir),
@@ -41,13 +61,7 @@ def crawl(
         **FAST_LOCAL_SETTINGS,
         **(settings or {}),
     }
-    for key, value in merged.items():
-        cmd += ["-s", f"{key}={value}"]
-    cmd += list(extra_args)
-    full_env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", **(env or {})}
-    return subprocess.run(
-        cmd, cwd=PROJECT_ROOT, env=full_env, capture_output=True, text=True, timeout=timeout
-    )
+    return scrapy(*args, *extra_args, settings=merged, env=env, timeout=timeout)
 
 
 def read_jsonl(path: Path) -> list[dict]:

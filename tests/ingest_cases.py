@@ -31,7 +31,7 @@ from newscrawl.consume import complete_manifests
 from newscrawl.stores import StoreUnavailable, ingest, open_store, sqlite_path
 from newscrawl.verdict import ExitCode
 from replica import ReplicaServer, build_site
-from replica.localrun import PROJECT_ROOT, crawl, read_jsonl
+from replica.localrun import PROJECT_ROOT, crawl, read_jsonl, scrapy, scrapy_env
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 MAKER = StoryMaker(seed=3, pool=300)
@@ -118,19 +118,14 @@ def story_state(url: str, n: int) -> tuple[int, bool, str] | None:
     return version, withdrawn_at is not None, title
 
 
-def scrapy(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"}
-    cmd = [sys.executable, "-m", "scrapy", *args]
-    return subprocess.run(
-        cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
-
-
 def start_ingest(out: Path, url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"}
     cmd = [sys.executable, "-m", "scrapy", "ingest", str(out), "--into", url]
     return subprocess.Popen(
-        cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cmd,
+        cwd=PROJECT_ROOT,
+        env=scrapy_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

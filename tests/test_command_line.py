@@ -4,26 +4,15 @@ traceback, no output or state folder created."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from newscrawl.verdict import ExitCode
 from replica.faults.server import STATUS, Faults, FaultServer, Rule
-from replica.localrun import PROJECT_ROOT
+from replica.localrun import scrapy
 from tests.conftest import Replica
-
-
-def scrapy(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
-    cmd = [sys.executable, "-m", "scrapy", *args]
-    full_env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", **(env or {})}
-    return subprocess.run(
-        cmd, cwd=PROJECT_ROOT, env=full_env, capture_output=True, text=True, timeout=60
-    )
 
 
 def folders(tmp_path: Path) -> list[str]:
@@ -70,7 +59,6 @@ def test_a_bad_command_line_is_one_line_and_touches_nothing(
     tmp_path: Path, args: list[str], code: ExitCode, says: str
 ) -> None:
     result = scrapy(
-        tmp_path,
         *args,
         *folders(tmp_path)[:4],
         *([] if any(a.startswith("ECNS_BASE_URL") for a in args) else folders(tmp_path)[4:]),
@@ -84,7 +72,7 @@ def test_a_bad_command_line_is_one_line_and_touches_nothing(
 
 def test_a_state_folder_that_is_a_file_is_the_state_code_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "state").write_text("not a folder")
-    result = scrapy(tmp_path, "crawl", "ecns", *folders(tmp_path))
+    result = scrapy("crawl", "ecns", *folders(tmp_path))
     assert result.returncode == ExitCode.STATE_FAILED, result.stderr[-2000:]
     (line,) = result.stderr.splitlines()
     assert "cannot use the state folder" in line
@@ -94,7 +82,6 @@ def test_an_output_folder_that_cannot_be_made_is_the_output_code_in_one_line(
     tmp_path: Path,
 ) -> None:
     result = scrapy(
-        tmp_path,
         "crawl",
         "ecns",
         "-s",
@@ -112,7 +99,6 @@ def test_an_output_folder_that_cannot_be_made_is_the_output_code_in_one_line(
 def test_the_contact_setting_reaches_the_user_agent(tmp_path: Path) -> None:
     # The add-on composes the User-Agent for each crawler, which `scrapy shell` shows.
     shell = scrapy(
-        tmp_path,
         "shell",
         "-c",
         "settings['USER_AGENT']",
@@ -126,7 +112,6 @@ def test_the_contact_setting_reaches_the_user_agent(tmp_path: Path) -> None:
 
 def test_a_user_agent_set_by_the_user_wins(tmp_path: Path) -> None:
     shell = scrapy(
-        tmp_path,
         "shell",
         "-c",
         "settings['USER_AGENT']",
@@ -144,7 +129,6 @@ def test_a_user_agent_set_by_the_user_wins(tmp_path: Path) -> None:
 
 def run_once(replica: Replica, base_url: str, tmp_path: Path, *extra: str):
     return scrapy(
-        tmp_path,
         "crawl",
         "ecns",
         "-a",

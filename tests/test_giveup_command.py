@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from newscrawl.state import INVALID, StateStore
-from replica.localrun import PROJECT_ROOT
+from replica.localrun import scrapy
 
 URL = "https://www.ecns.cn/news/politics/2025-01-10/detail-iaaaaaaa0000001.shtml"
 DAY = 86400
 
 
 def giveup(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "scrapy", "giveup", *args, "-s", f"NEWSCRAWL_STATE_DIR={state}"]
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"}
-    return subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    return scrapy("giveup", *args, settings={"NEWSCRAWL_STATE_DIR": str(state)})
 
 
 def give_up(state: Path) -> None:

@@ -11,7 +11,6 @@ in a subprocess against a server on 127.0.0.1 and reads the crawl's peak RSS
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from newscrawl import settings as project_settings
-from replica.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT, read_items
+from replica.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT, read_items, scrapy_env
 from tests.conftest import Replica
 from tests.hostile import Answer, HostileServer, story_paths
 
@@ -78,7 +77,7 @@ def crawl_measured(
     }
     for key, value in settings.items():
         cmd += ["-s", f"{key}={value}"]
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"}
+    env = scrapy_env()
     peak = 0.0
     with log.open("wb") as stderr:
         proc = subprocess.Popen(

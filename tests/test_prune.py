@@ -15,7 +15,8 @@ from newscrawl.consume import find_manifests, read_manifest
 from newscrawl.folders import OUTPUT_LOCK_NAME, acquire_lock, release_lock
 from newscrawl.stores import ingest
 from newscrawl.verdict import ExitCode
-from tests.ingest_cases import at, scrapy, story
+from replica.localrun import scrapy
+from tests.ingest_cases import at, story
 
 DAY = 86400
 

@@ -30,7 +30,7 @@ from newscrawl.report.data import collect
 from newscrawl.report.html import PER_RUN_LIMIT
 from newscrawl.report.svg import TZ
 from newscrawl.state import DB_NAME, SCHEMA
-from replica.localrun import PROJECT_ROOT, crawl, read_jsonl
+from replica.localrun import PROJECT_ROOT, crawl, read_jsonl, scrapy_env
 from tests.conftest import Replica
 
 CHROMIUM = "/usr/bin/chromium"
@@ -317,7 +317,7 @@ def test_scrapy_report_writes_the_file_and_prints_its_path(
             f"NEWSCRAWL_STATE_DIR={history.state}",
         ],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"},
+        env=scrapy_env(),
         capture_output=True,
         text=True,
         timeout=60,

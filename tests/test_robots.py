@@ -7,7 +7,6 @@ robots.txt answers as the test says, and looks at what reached the server.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 
 from newscrawl.verdict import ExitCode
 from replica.faults.report import tracebacks
-from replica.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT, read_items
+from replica.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT, read_items, scrapy_env
 from tests.conftest import Replica, crawl_stat
 from tests.hostile import Answer, HostileServer, story_paths
 
@@ -42,7 +41,7 @@ def crawl(base_url: str, tmp_path: Path) -> tuple[int, str, Path]:
     }
     for key, value in settings.items():
         cmd += ["-s", f"{key}={value}"]
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"}
+    env = scrapy_env()
     result = subprocess.run(
         cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=90
     )

@@ -28,7 +28,7 @@ import pytest
 
 from newscrawl.folders import OUTPUT_LOCK_NAME, acquire_lock, release_lock
 from newscrawl.verdict import ExitCode
-from replica.localrun import PROJECT_ROOT, crawl, read_jsonl
+from replica.localrun import PROJECT_ROOT, crawl, read_jsonl, scrapy_env
 from tests.conftest import Replica
 
 SECTIONS = {"sections": "politics,cns-wire,business"}
@@ -222,7 +222,7 @@ def start_crawl(
     }
     for key, value in merged.items():
         cmd += ["-s", f"{key}={value}"]
-    full_env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", **(env or {})}
+    full_env = scrapy_env(env)
     with log.open("ab") as stderr:
         return subprocess.Popen(
             cmd, cwd=PROJECT_ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=stderr

@@ -7,14 +7,12 @@ for byte as they were, and the next run costs what it would have cost without th
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from replica.faults import Faults, FaultServer
-from replica.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT, crawl
+from replica.localrun import FAST_LOCAL_SETTINGS, crawl, scrapy
 from tests.conftest import Replica, crawl_stat
 
 SECTIONS = {"sections": "politics"}
@@ -30,20 +28,15 @@ def snapshot(*folders: Path) -> dict[str, str]:
     }
 
 
-def scrapy(base_url: str, out: Path, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def tool(base_url: str, out: Path, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A Scrapy tool pointed at the replica and the run's folders."""
     settings = {
         "ECNS_BASE_URL": base_url,
         "NEWSCRAWL_OUTPUT_DIR": str(out),
         "NEWSCRAWL_STATE_DIR": str(state),
         **FAST_LOCAL_SETTINGS,
     }
-    cmd = [sys.executable, "-m", "scrapy", *args]
-    for key, value in settings.items():
-        cmd += ["-s", f"{key}={value}"]
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"}
-    return subprocess.run(
-        cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+    return scrapy(*args, settings=settings, timeout=120)
 
 
 def a_story_page(replica: Replica) -> bytes:
@@ -74,7 +67,7 @@ def test_scrapy_tools_leave_output_state_and_history_as_they_were(
             ("check", "ecns"),
             ("list",),
         ]  # fmt: skip
-        results = {args: scrapy(server.base_url, out, state, *args) for args in tools}
+        results = {args: tool(server.base_url, out, state, *args) for args in tools}
         assert snapshot(out, state) == before
         for args, result in results.items():
             assert result.returncode == 0, (args, result.stdout[-1500:], result.stderr[-3000:])

@@ -11,7 +11,6 @@ stays at Scrapy's 180 s: the stop does not depend on it.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from newscrawl import settings as project_settings
-from replica.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT, read_items
+from replica.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT, read_items, scrapy_env
 from tests.conftest import Replica, crawl_stat
 from tests.hostile import HostileServer, story_paths
 
@@ -61,7 +60,7 @@ class Run:
         }
         for key, value in merged.items():
             cmd += ["-s", f"{key}={value}"]
-        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings"}
+        env = scrapy_env()
         self.started = time.monotonic()
         with self.log.open("wb") as stderr:
             self.proc = subprocess.Popen(

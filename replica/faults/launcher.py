@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from replica.faults.server import Hit
-from replica.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT
+from replica.localrun import FAST_LOCAL_SETTINGS, PROJECT_ROOT, scrapy_env
 
 # Every fault run: no politeness delays on 127.0.0.1, a short download timeout so
 # that slow answers cost seconds, Scrapy's default of two retries said out loud.
@@ -179,7 +179,7 @@ class Crawl:
         label: str = "",
     ) -> None:
         self.cmd = crawl_command(base_url, out, state, spider_args, settings)
-        self.env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "newscrawl.settings", **(env or {})}
+        self.env = scrapy_env(env)
         self.out = out
         self.timeout = timeout
         self.stop_within = stop_within
