@@ -104,13 +104,12 @@ class DuplicatesPipeline:
         revision = revision_hash(adapter["title"], adapter["body"])
         if known.withdrawn:  # taken down, and back: delivered again, live again
             self.crawler.stats.inc_value("newscrawl/withdrawn_returned")
-            fingerprint = Fingerprint(adapter["body"])
-            return self._claim(adapter, item, fingerprint, validators, known.version + 1, revision)
-        if known.revision in (None, revision):
+        elif known.revision in (None, revision):
             state.revisited(adapter["url"], unix_seconds(adapter["crawled_at"]), revision)
             self.crawler.stats.inc_value("newscrawl/revisits_unchanged")
             raise Unchanged(f"version {known.version} is unchanged")
-        self.crawler.stats.inc_value("newscrawl/corrections")
+        else:
+            self.crawler.stats.inc_value("newscrawl/corrections")
         fingerprint = Fingerprint(adapter["body"])
         return self._claim(adapter, item, fingerprint, validators, known.version + 1, revision)
 
